@@ -116,3 +116,8 @@ export interface Log {
   warn(message: string, data?: Record<string, unknown>): void;
   error(message: string, data?: Record<string, unknown>): void;
 }
+
+/** Delivers an alert (SNS in production). Throws when it could not deliver, so the caller can retry or report. */
+export interface Notifier {
+  publish(event: import("./domain/alert-message").AlertEvent): Promise<unknown>;
+}

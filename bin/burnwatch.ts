@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+/**
+ * The `burnwatch` command line, thin over the domain and adapters:
+ *   burnwatch demo [--scenario <file>] [--out <dir>] [--quiet]
+ */
+import { resolve } from 'node:path';
+import { runDemo } from '../cli/demo/run';
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+const USAGE = `usage:
+  burnwatch demo [--scenario <file>] [--out <dir>] [--quiet]
+      Runs the whole pipeline offline on a scenario (default: examples/scenarios/default-day.yaml)
+      and writes demo-report.html and demo-summary.json into <dir> (default: the current directory).`;
+
+/** Parses `--name value` and `--flag` options; unknown options are an error naming them and the allowed ones. */
+export function parseOptions(args: readonly string[], allowed: Readonly<Record<string, 'value' | 'flag'>>): Map<string, string> {
+  const options = new Map<string, string>();
+  for (let i = 0; i < args.length; i += 1) {
+    const arg = args[i] as string;
+    const name = arg.startsWith('--') ? arg.slice(2) : undefined;
+    const kind = name === undefined ? undefined : allowed[name];
+    if (name === undefined || kind === undefined) {
+      throw new UsageError(`unknown argument ${JSON.stringify(arg)}; allowed: ${Object.keys(allowed).map((k) => `--${k}`).join(', ')}`);
+    }
+    if (kind === 'flag') {
+      options.set(name, 'true');
+      continue;
+    }
+    const value = args[i + 1];
+    if (value === undefined || value.startsWith('--')) throw new UsageError(`--${name}: needs a value, got nothing`);
+    options.set(name, value);
+    i += 1;
+  }
+  return options;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'demo': {
+      const options = parseOptions(rest, { scenario: 'value', out: 'value', quiet: 'flag' });
+      await runDemo({
+        scenarioPath: options.get('scenario') ?? resolve(__dirname, '..', 'examples', 'scenarios', 'default-day.yaml'),
+        outDir: options.get('out') ?? process.cwd(),
+        quiet: options.has('quiet'),
+        write: (line) => process.stdout.write(`${line}\n`),
+      });
+      return 0;
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)}; allowed: demo, help`);
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      process.stderr.write(`burnwatch: ${message}\n${error instanceof UsageError ? `${USAGE}\n` : ''}`);
+      process.exitCode = error instanceof UsageError ? 2 : 1;
+    },
+  );
+}

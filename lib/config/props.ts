@@ -1,0 +1,278 @@
+/**
+ * The user-facing configuration of Burnwatch: what a team writes in `burnwatch.yaml` or passes to the stack.
+ * Every optional field documents its default; `normalizeBurnwatchProps` applies exactly those defaults and turns
+ * the result into the domain's `RuntimeConfig`. Units are in the field names (`...Minutes`, `...Days`, `...Seconds`);
+ * windows are written like `5m`, `1h`, `3d`.
+ *
+ * New top-level sections (alert channels, incident workflow) are added as optional fields of `BurnwatchProps`
+ * with their own validator in `validate.ts`.
+ */
+import type { Severity } from '../../lambda/domain/model';
+
+/** Everything Burnwatch watches and how the evaluator runs. */
+export interface BurnwatchProps {
+  /** The SLOs to evaluate every tick, each per tenant. At least one. */
+  readonly slos: readonly SloProps[];
+  /**
+   * How the evaluator function runs.
+   * @default - every field at its documented default
+   */
+  readonly evaluator?: EvaluatorProps;
+}
+
+/** One service level objective, evaluated separately for every tenant. */
+export interface SloProps {
+  /** Unique name, 1-64 characters: a letter or digit, then letters, digits, `.`, `_` or `-`. Used in alerts and state keys. */
+  readonly name: string;
+  /**
+   * What the SLO promises, in words, shown in alerts.
+   * @default - no description
+   */
+  readonly description?: string;
+  /** Objective in percent, greater than 0 and less than 100, e.g. `99.9`. */
+  readonly objective: number;
+  /**
+   * Length of the rolling period the error budget covers, in whole days from 1 to 90.
+   * @default 30
+   */
+  readonly periodDays?: number;
+  /** How good and bad events are counted, per tenant. */
+  readonly sli: RatioSliProps;
+  /**
+   * When to alert.
+   * @default - the SRE Workbook policy with the default traffic guard, resolve delay and hysteresis
+   */
+  readonly alerting?: SloAlertingProps;
+  /**
+   * Which tenants to evaluate.
+   * @default - discover tenants from the SLI metrics every 15 minutes, excluding none
+   */
+  readonly tenants?: TenantsProps;
+  /**
+   * Per-tenant exceptions, keyed by tenant id.
+   * @default - no overrides
+   */
+  readonly overrides?: Readonly<Record<string, TenantOverrideProps>>;
+}
+
+/**
+ * A ratio SLI over CloudWatch metrics published per tenant. `bad`, `good` and `total` are metric-math expressions
+ * over the ids in `metrics`, e.g. `bad: errors5xx + timeouts`, `total: requests`. Give exactly one of `bad` or
+ * `good`; the other is derived as `total` minus it.
+ */
+export interface RatioSliProps {
+  /** CloudWatch namespace of the metrics, e.g. `MyService`. */
+  readonly namespace: string;
+  /** The dimension whose value is the tenant id, e.g. `TenantId`. */
+  readonly tenantDimension: string;
+  /**
+   * Fixed dimensions every metric carries besides the tenant dimension, e.g. `{ Service: api }`.
+   * @default - none
+   */
+  readonly dimensions?: Readonly<Record<string, string>>;
+  /** The metrics, keyed by metric-math id: a lowercase letter, then letters, digits or `_`. At least one. */
+  readonly metrics: Readonly<Record<string, SliMetricProps>>;
+  /**
+   * Expression counting bad events. Give this or `good`, not both.
+   * @default - derived as `total - (good)`
+   */
+  readonly bad?: string;
+  /**
+   * Expression counting good events. Give this or `bad`, not both.
+   * @default - derived as `total - (bad)`
+   */
+  readonly good?: string;
+  /** Expression counting all events. */
+  readonly total: string;
+}
+
+/** One CloudWatch metric of an SLI. */
+export interface SliMetricProps {
+  /** CloudWatch metric name, e.g. `Requests`. */
+  readonly metricName: string;
+  /**
+   * Statistic that turns a minute of the metric into an event count.
+   * @default 'Sum'
+   */
+  readonly stat?: string;
+  /**
+   * Namespace of this metric when it differs from the SLI's.
+   * @default - the SLI's namespace
+   */
+  readonly namespace?: string;
+  /**
+   * Fixed dimensions of this metric, merged over the SLI's dimensions.
+   * @default - the SLI's dimensions only
+   */
+  readonly dimensions?: Readonly<Record<string, string>>;
+}
+
+/** When an SLO alerts. */
+export interface SloAlertingProps {
+  /**
+   * Multiwindow burn-rate rules. Each pair of windows may appear once.
+   * @default - the SRE Workbook policy: page at 2 % of the period's budget in 1h (5m), page at 5 % in 6h (30m),
+   * ticket at 10 % in 3d (6h); for a 30-day period the burn rates 14.4, 6 and 1
+   */
+  readonly rules?: readonly BurnRateRuleProps[];
+  /**
+   * Minimum evidence before any rule may fire, so low-traffic tenants do not page on one or two errors.
+   * @default - 100 events in the long window and 3 bad events in the short window
+   */
+  readonly trafficGuard?: TrafficGuardProps;
+  /**
+   * An alert level resolves only after no rule of that level fired for this many minutes (0 to 1440).
+   * @default 15
+   */
+  readonly resolveAfterMinutes?: number;
+  /**
+   * A firing rule keeps firing until both windows drop below `burnRate * hysteresisRatio`, so an alert does
+   * not flap at the threshold. Greater than 0 and at most 1; 1 disables hysteresis.
+   * @default 0.9
+   */
+  readonly hysteresisRatio?: number;
+}
+
+/**
+ * One multiwindow rule: fires when both the long and the short window burn at least at its burn rate. Give exactly
+ * one of `budgetPercent` ("ticket when 10 % of the monthly budget is spent within 3 days") or `burnRate`.
+ */
+export interface BurnRateRuleProps {
+  readonly severity: Severity;
+  /** The long window, e.g. `1h`; at most the SLO period. */
+  readonly longWindow: string;
+  /**
+   * The short window, shorter than the long one; it makes the alert reset soon after the burn stops.
+   * @default - one twelfth of the long window, rounded to whole minutes (`1h` -> `5m`)
+   */
+  readonly shortWindow?: string;
+  /**
+   * Share of the period's error budget, in percent (greater than 0, at most 100), that spent within the long
+   * window should alert. Give this or `burnRate`.
+   * @default - none; `burnRate` is used
+   */
+  readonly budgetPercent?: number;
+  /**
+   * Burn-rate factor both windows must reach (1 spends exactly the budget over the period). Give this or `budgetPercent`.
+   * @default - none; derived from `budgetPercent`
+   */
+  readonly burnRate?: number;
+}
+
+/** Low-traffic protection. */
+export interface TrafficGuardProps {
+  /**
+   * Minimum events in a rule's long window before its error ratio counts as evidence.
+   * @default 100
+   */
+  readonly minEventsInLongWindow?: number;
+  /**
+   * Minimum bad events in a rule's short window before it may fire.
+   * @default 3
+   */
+  readonly minBadEventsInShortWindow?: number;
+}
+
+/** Tenant selection: discover them from the metrics, or list them. */
+export type TenantsProps = DiscoveredTenantsProps | ListedTenantsProps;
+
+export interface DiscoveredTenantsProps {
+  /**
+   * Find tenants from the values of the tenant dimension (CloudWatch ListMetrics).
+   * @default - refresh every 15 minutes, exclude none
+   */
+  readonly discover?: TenantDiscoveryProps;
+  readonly list?: never;
+}
+
+export interface ListedTenantsProps {
+  /** Exactly these tenant ids, no duplicates. At least one. */
+  readonly list: readonly string[];
+  readonly discover?: never;
+}
+
+export interface TenantDiscoveryProps {
+  /**
+   * How often the tenant list is refreshed, in minutes (1 to 1440).
+   * @default 15
+   */
+  readonly refreshMinutes?: number;
+  /**
+   * Tenant ids never evaluated (e.g. synthetic canaries).
+   * @default - none
+   */
+  readonly exclude?: readonly string[];
+}
+
+/** Exceptions for one tenant. */
+export interface TenantOverrideProps {
+  /**
+   * This tenant's objective in percent, e.g. `99.95` for a premium tier.
+   * @default - the SLO's objective
+   */
+  readonly objective?: number;
+  /**
+   * Evaluate the tenant but never alert on it (e.g. an internal test tenant).
+   * @default false
+   */
+  readonly muted?: boolean;
+}
+
+/** How the evaluator function runs. Every field is optional. */
+export interface EvaluatorProps {
+  /**
+   * Minutes between evaluations (1 to 60).
+   * @default 1
+   */
+  readonly scheduleMinutes?: number;
+  /**
+   * CloudWatch's newest minutes are incomplete; windows end this many whole minutes before now (0 to 60).
+   * @default 1
+   */
+  readonly dataDelayMinutes?: number;
+  /**
+   * How often the hourly series used for long windows and the period budget is refreshed, in minutes (1 to 1440).
+   * @default 60
+   */
+  readonly slowRefreshMinutes?: number;
+  /**
+   * Concurrent GetMetricData calls (1 to 50).
+   * @default 5
+   */
+  readonly maxConcurrentRequests?: number;
+  /**
+   * Unchanged tenant state is rewritten at least this often, in minutes (1 to 1440), so a live tenant can be told from a stale one.
+   * @default 60
+   */
+  readonly heartbeatMinutes?: number;
+  /**
+   * History items expire after this many days (1 to 3650).
+   * @default 35
+   */
+  readonly historyTtlDays?: number;
+  /**
+   * Burns on one SLO starting within this many minutes (0 to 1440) may join one incident.
+   * @default 5
+   */
+  readonly groupingIntervalMinutes?: number;
+  /**
+   * A burn on more than this share (greater than 0, at most 1) of an SLO's tenants is treated as one shared incident.
+   * @default 0.5
+   */
+  readonly groupingTenantShare?: number;
+  /**
+   * Function timeout in seconds (1 to 900), at most the schedule interval so runs never overlap.
+   * @default 55
+   */
+  readonly timeoutSeconds?: number;
+  /**
+   * Reserved concurrency of the function (1 to 1000); 1 keeps two ticks from evaluating at once.
+   * @default 1
+   */
+  readonly reservedConcurrency?: number;
+  /**
+   * Function memory in MB (128 to 10240); CPU scales with it.
+   * @default 1024
+   */
+  readonly memorySize?: number;
+}

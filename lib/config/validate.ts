@@ -1,0 +1,573 @@
+/**
+ * Synth-time validation of `BurnwatchProps`. It takes `unknown` so the same checks cover typed props and a YAML
+ * file, collects every problem (never stops at the first) and runs before any resource is created.
+ * Values that are unresolved CDK tokens are skipped, except where synth itself computes with them (windows,
+ * expressions, budget percentages, the SLO period), which must be literals.
+ */
+import { Token } from 'aws-cdk-lib';
+import type { BurnRateRule } from '../../lambda/domain/model';
+import { DomainInputError } from '../../lambda/domain/burn';
+import { formatWindow, parseWindow, sreWorkbookPolicy } from '../../lambda/domain/policy';
+import { EVALUATOR_DEFAULTS, SLO_DEFAULTS } from './defaults';
+import { BurnwatchConfigError, formatGiven } from './errors';
+import type { ConfigPath, ConfigProblem } from './errors';
+import type { BurnwatchProps, BurnRateRuleProps, EvaluatorProps } from './props';
+import { resolveBurnRateRule } from './rules';
+
+export const SLO_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const METRIC_ID_PATTERN = /^[a-z][a-zA-Z0-9_]*$/;
+/** CloudWatch allows dimension values of up to 1024 characters; tenant ids are dimension values. */
+const MAX_TENANT_ID_LENGTH = 1024;
+const MAX_NAME_LENGTH = 255;
+const MINUTES_PER_DAY = 24 * 60;
+
+/**
+ * Metric-math functions and keywords that may appear in SLI expressions. Functions over several series
+ * (METRICS, SEARCH, INSIGHT_RULE_METRIC ...) are left out: each expression is evaluated per tenant.
+ */
+export const METRIC_MATH_FUNCTIONS: ReadonlySet<string> = new Set([
+  'ABS', 'AND', 'AVG', 'CEIL', 'DATAPOINT_COUNT', 'DATE', 'DAY', 'DIFF', 'DIFF_TIME', 'EPOCH', 'FILL', 'FIRST',
+  'FLOOR', 'HOUR', 'IF', 'LAST', 'LINEAR', 'LOG', 'LOG10', 'MAX', 'MIN', 'MINUTE', 'MONTH', 'NOT', 'OR', 'PERIOD',
+  'RATE', 'REMOVE_EMPTY', 'REPEAT', 'RUNNING_SUM', 'STDDEV', 'SUM', 'TIME_SERIES', 'YEAR',
+]);
+
+/** The allowed range of a number; bounds are inclusive unless marked exclusive. */
+export interface NumberRule {
+  readonly integer?: boolean;
+  readonly min?: number;
+  readonly minExclusive?: boolean;
+  readonly max?: number;
+  readonly maxExclusive?: boolean;
+  /** Synth computes with the value (e.g. burn-rate factors), so a deploy-time token cannot stand in for it. */
+  readonly literal?: boolean;
+}
+
+const OBJECTIVE: NumberRule = { min: 0, minExclusive: true, max: 100, maxExclusive: true };
+const PERIOD_DAYS: NumberRule = { integer: true, min: 1, max: 90, literal: true };
+const BUDGET_PERCENT: NumberRule = { min: 0, minExclusive: true, max: 100, literal: true };
+const BURN_RATE: NumberRule = { min: 0, minExclusive: true, literal: true };
+const EVENT_COUNT: NumberRule = { min: 0 };
+const RESOLVE_AFTER_MINUTES: NumberRule = { integer: true, min: 0, max: 1440 };
+const HYSTERESIS_RATIO: NumberRule = { min: 0, minExclusive: true, max: 1 };
+const REFRESH_MINUTES: NumberRule = { integer: true, min: 1, max: 1440 };
+
+export const EVALUATOR_RULES: Readonly<Record<keyof EvaluatorProps, NumberRule>> = {
+  scheduleMinutes: { integer: true, min: 1, max: 60 },
+  dataDelayMinutes: { integer: true, min: 0, max: 60 },
+  slowRefreshMinutes: { integer: true, min: 1, max: 1440 },
+  maxConcurrentRequests: { integer: true, min: 1, max: 50 },
+  heartbeatMinutes: { integer: true, min: 1, max: 1440 },
+  historyTtlDays: { integer: true, min: 1, max: 3650 },
+  groupingIntervalMinutes: { integer: true, min: 0, max: 1440 },
+  groupingTenantShare: { min: 0, minExclusive: true, max: 1 },
+  timeoutSeconds: { integer: true, min: 1, max: 900 },
+  reservedConcurrency: { integer: true, min: 1, max: 1000 },
+  memorySize: { integer: true, min: 128, max: 10240 },
+};
+
+const SLO_FIELDS = ['name', 'description', 'objective', 'periodDays', 'sli', 'alerting', 'tenants', 'overrides'] as const;
+const SLI_FIELDS = ['namespace', 'tenantDimension', 'dimensions', 'metrics', 'bad', 'good', 'total'] as const;
+const METRIC_FIELDS = ['metricName', 'stat', 'namespace', 'dimensions'] as const;
+const ALERTING_FIELDS = ['rules', 'trafficGuard', 'resolveAfterMinutes', 'hysteresisRatio'] as const;
+const RULE_FIELDS = ['severity', 'longWindow', 'shortWindow', 'budgetPercent', 'burnRate'] as const;
+const TRAFFIC_GUARD_FIELDS = ['minEventsInLongWindow', 'minBadEventsInShortWindow'] as const;
+const TENANTS_FIELDS = ['discover', 'list'] as const;
+const DISCOVER_FIELDS = ['refreshMinutes', 'exclude'] as const;
+const OVERRIDE_FIELDS = ['objective', 'muted'] as const;
+
+export function describeNumberRule(rule: NumberRule): string {
+  const kind = rule.integer ? 'an integer' : 'a number';
+  const { min, max } = rule;
+  if (rule.integer && min !== undefined && max !== undefined && !rule.minExclusive && !rule.maxExclusive) {
+    return `must be ${kind} from ${min} to ${max}`;
+  }
+  const bounds: string[] = [];
+  if (min !== undefined) bounds.push(`${rule.minExclusive ? '>' : '>='} ${min}`);
+  if (max !== undefined) bounds.push(`${rule.maxExclusive ? '<' : '<='} ${max}`);
+  return bounds.length === 0 ? `must be ${kind}` : `must be ${kind} ${bounds.join(' and ')}`;
+}
+
+function isWithin(value: number, rule: NumberRule): boolean {
+  if (!Number.isFinite(value)) return false;
+  if (rule.integer && !Number.isInteger(value)) return false;
+  if (rule.min !== undefined && (rule.minExclusive ? value <= rule.min : value < rule.min)) return false;
+  if (rule.max !== undefined && (rule.maxExclusive ? value >= rule.max : value > rule.max)) return false;
+  return true;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Round for messages without printing float noise (14.399999999 -> 14.4). */
+function round(value: number, digits = 4): number {
+  return Number(value.toFixed(digits));
+}
+
+const DEPLOY_TIME_TOKEN = 'a deploy-time token';
+
+/** Collects problems; each check returns the value when it is usable, `undefined` when absent, invalid or a token. */
+export class ConfigChecker {
+  readonly problems: ConfigProblem[] = [];
+
+  fail(path: ConfigPath, allowed: string, given: unknown): void {
+    this.problems.push({ path, allowed, given: formatGiven(given) });
+  }
+
+  /** For a `given` that is a description (`both`, `neither`) rather than a value. */
+  failDescribed(path: ConfigPath, allowed: string, givenText: string): void {
+    this.problems.push({ path, allowed, given: givenText });
+  }
+
+  /** An object with known fields; each unknown field is a problem (typos must not silently fall back to defaults). */
+  object(path: ConfigPath, value: unknown, fields: readonly string[], what: string, required: boolean): Record<string, unknown> | undefined {
+    if (value === undefined) {
+      if (required) this.fail(path, `must be ${what}`, value);
+      return undefined;
+    }
+    if (!isPlainObject(value)) {
+      this.fail(path, `must be ${what}`, value);
+      return undefined;
+    }
+    for (const [key, field] of Object.entries(value)) {
+      if (!fields.includes(key)) this.fail([...path, key], `unknown field (allowed: ${fields.join(', ')})`, field);
+    }
+    return value;
+  }
+
+  /** An object with free keys (dimensions, metrics, overrides). */
+  map(path: ConfigPath, value: unknown, what: string, required: boolean): Record<string, unknown> | undefined {
+    if (value === undefined && !required) return undefined;
+    if (!isPlainObject(value)) {
+      this.fail(path, `must be ${what}`, value);
+      return undefined;
+    }
+    return value;
+  }
+
+  list(path: ConfigPath, value: unknown, what: string, required: boolean, allowEmpty = false): readonly unknown[] | undefined {
+    if (value === undefined && !required) return undefined;
+    if (Token.isUnresolved(value)) return undefined;
+    if (!Array.isArray(value) || (value.length === 0 && !allowEmpty)) {
+      this.fail(path, `must be ${what}`, value);
+      return undefined;
+    }
+    return value;
+  }
+
+  number(path: ConfigPath, value: unknown, rule: NumberRule, required = false): number | undefined {
+    if (value === undefined) {
+      if (required) this.fail(path, describeNumberRule(rule), value);
+      return undefined;
+    }
+    if (typeof value === 'number' && Token.isUnresolved(value)) {
+      if (rule.literal) this.failDescribed(path, `${describeNumberRule(rule)} known at synth time`, DEPLOY_TIME_TOKEN);
+      return undefined;
+    }
+    if (typeof value !== 'number' || !isWithin(value, rule)) {
+      this.fail(path, describeNumberRule(rule), value);
+      return undefined;
+    }
+    return value;
+  }
+
+  /** The value, its default when absent, or `undefined` when invalid or a token. */
+  numberOr(path: ConfigPath, value: unknown, rule: NumberRule, fallback: number): number | undefined {
+    return value === undefined ? fallback : this.number(path, value, rule);
+  }
+
+  string(
+    path: ConfigPath,
+    value: unknown,
+    options: { readonly required?: boolean; readonly pattern?: RegExp; readonly allowed?: string; readonly literal?: boolean; readonly maxLength?: number } = {},
+  ): string | undefined {
+    const maxLength = options.maxLength ?? MAX_NAME_LENGTH;
+    const allowed = options.allowed ?? `must be a non-empty string of at most ${maxLength} characters`;
+    if (value === undefined) {
+      if (options.required) this.fail(path, allowed, value);
+      return undefined;
+    }
+    if (typeof value === 'string' && Token.isUnresolved(value)) {
+      if (options.literal) this.failDescribed(path, `${allowed}, known at synth time`, DEPLOY_TIME_TOKEN);
+      return undefined;
+    }
+    const valid =
+      typeof value === 'string' &&
+      value.trim() !== '' &&
+      value.length <= maxLength &&
+      (options.pattern === undefined || options.pattern.test(value));
+    if (!valid) {
+      this.fail(path, allowed, value);
+      return undefined;
+    }
+    return value;
+  }
+
+  boolean(path: ConfigPath, value: unknown): boolean | undefined {
+    if (value === undefined) return undefined;
+    if (typeof value !== 'boolean') {
+      this.fail(path, 'must be true or false', value);
+      return undefined;
+    }
+    return value;
+  }
+
+  /** A window like `5m`, `1h`, `3d`, in minutes. */
+  window(path: ConfigPath, value: unknown, required: boolean): number | undefined {
+    const allowed = 'must be a whole number of minutes, hours or days greater than 0, like "5m", "1h" or "3d"';
+    const text = this.string(path, value, { required, allowed, literal: true });
+    if (text === undefined) return undefined;
+    try {
+      return parseWindow(text);
+    } catch (error) {
+      if (!(error instanceof DomainInputError)) throw error;
+      this.fail(path, allowed, value);
+      return undefined;
+    }
+  }
+
+  /** A list of distinct non-empty strings (tenant ids). */
+  stringList(path: ConfigPath, value: unknown, what: string, required: boolean, allowEmpty = false): readonly string[] | undefined {
+    const items = this.list(path, value, what, required, allowEmpty);
+    if (items === undefined) return undefined;
+    const seen = new Map<string, number>();
+    const valid: string[] = [];
+    items.forEach((item, index) => {
+      const text = this.string([...path, index], item, { maxLength: MAX_TENANT_ID_LENGTH });
+      if (text === undefined) return;
+      const first = seen.get(text);
+      if (first !== undefined) {
+        this.fail([...path, index], `must not repeat an entry (already at index ${first})`, text);
+        return;
+      }
+      seen.set(text, index);
+      valid.push(text);
+    });
+    return valid;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// SLI
+// ---------------------------------------------------------------------------------------------------------
+
+const EXPRESSION_TOKEN = /\s+|([A-Za-z_][A-Za-z0-9_]*)|((?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)|(&&|\|\||==|!=|<=|>=|[-+*/^(),<>!])/y;
+
+interface ScannedExpression {
+  readonly identifiers: readonly string[];
+  readonly error?: string;
+}
+
+/** Tokenises a metric-math expression enough to find the identifiers it uses and obvious syntax slips. */
+export function scanExpression(text: string): ScannedExpression {
+  const identifiers: string[] = [];
+  let depth = 0;
+  let position = 0;
+  while (position < text.length) {
+    EXPRESSION_TOKEN.lastIndex = position;
+    const match = EXPRESSION_TOKEN.exec(text);
+    if (!match) return { identifiers, error: `unexpected ${JSON.stringify(text[position])} at position ${position + 1}` };
+    if (match[1] !== undefined) identifiers.push(match[1]);
+    if (match[3] === '(') depth += 1;
+    if (match[3] === ')') {
+      depth -= 1;
+      if (depth < 0) return { identifiers, error: `unmatched ")" at position ${position + 1}` };
+    }
+    position = EXPRESSION_TOKEN.lastIndex;
+  }
+  return depth > 0 ? { identifiers, error: 'unclosed "("' } : { identifiers };
+}
+
+function checkExpression(c: ConfigChecker, path: ConfigPath, value: unknown, metricIds: ReadonlySet<string>, example: string): void {
+  const text = c.string(path, value, {
+    required: true,
+    literal: true,
+    maxLength: 1024,
+    allowed: `must be a metric-math expression over the metric ids, e.g. ${JSON.stringify(example)}`,
+  });
+  if (text === undefined) return;
+  const scanned = scanExpression(text);
+  if (scanned.error !== undefined) {
+    c.fail(path, `must be a metric-math expression of metric ids, numbers, operators and functions (${scanned.error})`, text);
+    return;
+  }
+  const unknown = [...new Set(scanned.identifiers.filter((id) => !METRIC_MATH_FUNCTIONS.has(id) && !metricIds.has(id)))];
+  if (unknown.length > 0) {
+    const known = metricIds.size > 0 ? [...metricIds].join(', ') : '(none defined)';
+    c.fail(path, `may use only the metric ids ${known} and metric-math functions (unknown: ${unknown.join(', ')})`, text);
+    return;
+  }
+  if (!scanned.identifiers.some((id) => metricIds.has(id))) {
+    c.fail(path, 'must reference at least one metric id', text);
+  }
+}
+
+function checkDimensions(c: ConfigChecker, path: ConfigPath, value: unknown, tenantDimension: string | undefined): void {
+  const dimensions = c.map(path, value, 'a map of dimension name to value', false);
+  if (!dimensions) return;
+  for (const [name, dimensionValue] of Object.entries(dimensions)) {
+    if (name === tenantDimension) {
+      c.fail([...path, name], `must not set the tenant dimension ${tenantDimension} (Burnwatch sets it for each tenant)`, dimensionValue);
+      continue;
+    }
+    c.string([...path, name], dimensionValue, { required: true, maxLength: MAX_TENANT_ID_LENGTH });
+  }
+}
+
+function checkSli(c: ConfigChecker, path: ConfigPath, value: unknown): void {
+  const sli = c.object(path, value, SLI_FIELDS, 'an object with namespace, tenantDimension, metrics, total and bad or good', true);
+  if (!sli) return;
+  c.string([...path, 'namespace'], sli.namespace, { required: true });
+  const tenantDimension = c.string([...path, 'tenantDimension'], sli.tenantDimension, { required: true });
+  checkDimensions(c, [...path, 'dimensions'], sli.dimensions, tenantDimension);
+
+  // Every key counts as defined, so a malformed id is reported once (its syntax), not again in each expression.
+  const metricIds = new Set<string>();
+  const metrics = c.map([...path, 'metrics'], sli.metrics, 'a map of metric id to metric, with at least one metric', true);
+  if (metrics && Object.keys(metrics).length === 0) c.fail([...path, 'metrics'], 'must define at least one metric', metrics);
+  for (const [id, metricValue] of Object.entries(metrics ?? {})) {
+    metricIds.add(id);
+    const metricPath = [...path, 'metrics', id];
+    if (!METRIC_ID_PATTERN.test(id)) {
+      c.failDescribed(metricPath, 'must be a metric id: a lowercase letter, then letters, digits or "_"', JSON.stringify(id));
+    }
+    const metric = c.object(metricPath, metricValue, METRIC_FIELDS, 'an object with metricName and optional stat, namespace, dimensions', true);
+    if (!metric) continue;
+    c.string([...metricPath, 'metricName'], metric.metricName, { required: true });
+    c.string([...metricPath, 'stat'], metric.stat, { allowed: 'must be a CloudWatch statistic such as "Sum" or "SampleCount"', maxLength: 64 });
+    c.string([...metricPath, 'namespace'], metric.namespace);
+    checkDimensions(c, [...metricPath, 'dimensions'], metric.dimensions, tenantDimension);
+  }
+
+  const oneOf = 'must give exactly one of bad or good (the other is derived as total minus it)';
+  if (sli.bad === undefined && sli.good === undefined) c.failDescribed(path, oneOf, 'neither');
+  if (sli.bad !== undefined && sli.good !== undefined) c.failDescribed(path, oneOf, 'both');
+  if (sli.bad !== undefined) checkExpression(c, [...path, 'bad'], sli.bad, metricIds, 'errors5xx + timeouts');
+  if (sli.good !== undefined) checkExpression(c, [...path, 'good'], sli.good, metricIds, 'requests - errors5xx');
+  checkExpression(c, [...path, 'total'], sli.total, metricIds, 'requests');
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Alerting
+// ---------------------------------------------------------------------------------------------------------
+
+interface CheckedRule {
+  readonly path: ConfigPath;
+  readonly rule: BurnRateRule;
+}
+
+function checkRule(c: ConfigChecker, path: ConfigPath, value: unknown, periodDays: number | undefined): CheckedRule | undefined {
+  const rule = c.object(path, value, RULE_FIELDS, 'a rule with severity, longWindow and budgetPercent or burnRate', true);
+  if (!rule) return undefined;
+  const problemsBefore = c.problems.length;
+  if (rule.severity !== 'page' && rule.severity !== 'ticket') c.fail([...path, 'severity'], 'must be "page" or "ticket"', rule.severity);
+  const longWindow = c.window([...path, 'longWindow'], rule.longWindow, true);
+  const shortWindow = c.window([...path, 'shortWindow'], rule.shortWindow, false);
+  if (longWindow !== undefined && longWindow < 2) {
+    c.fail([...path, 'longWindow'], 'must be at least "2m" (the short window must fit inside it)', rule.longWindow);
+  }
+  if (longWindow !== undefined && shortWindow !== undefined && shortWindow >= longWindow) {
+    c.fail([...path, 'shortWindow'], `must be shorter than longWindow (${formatWindow(longWindow)})`, rule.shortWindow);
+  }
+  if (longWindow !== undefined && periodDays !== undefined && longWindow > periodDays * MINUTES_PER_DAY) {
+    c.fail([...path, 'longWindow'], `must be at most the SLO period (${periodDays}d)`, rule.longWindow);
+  }
+  const oneOf = 'must give exactly one of budgetPercent or burnRate';
+  if (rule.budgetPercent === undefined && rule.burnRate === undefined) c.failDescribed(path, oneOf, 'neither');
+  if (rule.budgetPercent !== undefined && rule.burnRate !== undefined) c.failDescribed(path, oneOf, 'both');
+  const budgetPercent = c.number([...path, 'budgetPercent'], rule.budgetPercent, BUDGET_PERCENT);
+  const burnRate = c.number([...path, 'burnRate'], rule.burnRate, BURN_RATE);
+  const complete = budgetPercent !== undefined || burnRate !== undefined;
+  if (c.problems.length > problemsBefore || !complete || periodDays === undefined) return undefined;
+  try {
+    return { path, rule: resolveBurnRateRule(rule as unknown as BurnRateRuleProps, periodDays) };
+  } catch (error) {
+    // The domain's own checks are the last word; report them like any other problem.
+    if (!(error instanceof DomainInputError)) throw error;
+    c.fail([...path, error.field], `must be ${error.allowed}`, error.given);
+    return undefined;
+  }
+}
+
+/**
+ * Even when every event is bad the burn rate is only 1 / (1 - objective), so a rule with a higher factor can
+ * never fire: 14.4 needs an objective of at least 93.06 %.
+ */
+function checkRulesCanFire(c: ConfigChecker, objectivePath: ConfigPath, objective: number, rules: readonly BurnRateRule[], policy: string): void {
+  const maxBurnRate = 100 / (100 - objective);
+  const strictest = rules.reduce<BurnRateRule | undefined>((top, rule) => (top === undefined || rule.burnRate > top.burnRate ? rule : top), undefined);
+  if (strictest === undefined || strictest.burnRate <= maxBurnRate * (1 + 1e-9)) return;
+  const minObjective = Math.ceil((100 - 100 / strictest.burnRate) * 100) / 100;
+  c.fail(
+    objectivePath,
+    `must be at least ${minObjective} for ${policy} rule ${strictest.name} (burn rate ${round(strictest.burnRate)}) to be able to fire; ` +
+      `at this objective even 100 % bad events burn at only ${round(maxBurnRate)}`,
+    objective,
+  );
+}
+
+interface CheckedAlerting {
+  readonly rules?: readonly BurnRateRule[];
+  readonly policy: string;
+}
+
+function checkAlerting(c: ConfigChecker, sloPath: ConfigPath, value: unknown, periodDays: number | undefined): CheckedAlerting {
+  const path = [...sloPath, 'alerting'];
+  const alerting = c.object(path, value, ALERTING_FIELDS, 'an object with rules, trafficGuard, resolveAfterMinutes, hysteresisRatio', false);
+  const guard = c.object([...path, 'trafficGuard'], alerting?.trafficGuard, TRAFFIC_GUARD_FIELDS, 'an object with minEventsInLongWindow, minBadEventsInShortWindow', false);
+  c.number([...path, 'trafficGuard', 'minEventsInLongWindow'], guard?.minEventsInLongWindow, EVENT_COUNT);
+  c.number([...path, 'trafficGuard', 'minBadEventsInShortWindow'], guard?.minBadEventsInShortWindow, EVENT_COUNT);
+  c.number([...path, 'resolveAfterMinutes'], alerting?.resolveAfterMinutes, RESOLVE_AFTER_MINUTES);
+  c.number([...path, 'hysteresisRatio'], alerting?.hysteresisRatio, HYSTERESIS_RATIO);
+
+  if (alerting?.rules === undefined) {
+    if (periodDays === undefined) return { policy: 'the SRE Workbook' };
+    const rules = sreWorkbookPolicy(periodDays);
+    const longest = Math.max(...rules.map((rule) => rule.longWindowMinutes));
+    if (longest > periodDays * MINUTES_PER_DAY) {
+      c.fail(
+        [...sloPath, 'periodDays'],
+        `must be at least ${longest / MINUTES_PER_DAY} for the SRE Workbook policy (its longest window is ${formatWindow(longest)}); give alerting.rules for a shorter period`,
+        periodDays,
+      );
+      return { policy: 'the SRE Workbook' };
+    }
+    return { rules, policy: 'the SRE Workbook' };
+  }
+
+  const items = c.list([...path, 'rules'], alerting.rules, 'a non-empty list of rules (omit it for the SRE Workbook policy)', true);
+  if (!items) return { policy: 'the custom' };
+  const checked = items.map((item, index) => checkRule(c, [...path, 'rules', index], item, periodDays));
+  const byName = new Map<string, number>();
+  checked.forEach((entry, index) => {
+    if (!entry) return;
+    // The name `<long>/<short>` keys a rule in the tenant's state, so two rules may not share a window pair.
+    const first = byName.get(entry.rule.name);
+    if (first !== undefined) c.fail(entry.path, `must use a window pair not used by another rule (rules[${first}] is also ${entry.rule.name})`, entry.rule.name);
+    else byName.set(entry.rule.name, index);
+  });
+  const complete = checked.every((entry) => entry !== undefined);
+  return complete ? { rules: checked.map((entry) => entry!.rule), policy: 'the custom' } : { policy: 'the custom' };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Tenants and overrides
+// ---------------------------------------------------------------------------------------------------------
+
+type CheckedTenants = { readonly mode: 'list'; readonly tenants: ReadonlySet<string> } | { readonly mode: 'discover'; readonly exclude: ReadonlySet<string> };
+
+function checkTenants(c: ConfigChecker, path: ConfigPath, value: unknown): CheckedTenants | undefined {
+  const tenants = c.object(path, value, TENANTS_FIELDS, 'an object with either discover or list', false);
+  if (!tenants) return value === undefined ? { mode: 'discover', exclude: new Set() } : undefined;
+  if (tenants.discover !== undefined && tenants.list !== undefined) {
+    c.failDescribed(path, 'must give either discover or list, not both', 'both');
+    return undefined;
+  }
+  if (tenants.list !== undefined) {
+    const list = c.stringList([...path, 'list'], tenants.list, 'a non-empty list of tenant ids', true);
+    return list ? { mode: 'list', tenants: new Set(list) } : undefined;
+  }
+  const discover = c.object([...path, 'discover'], tenants.discover, DISCOVER_FIELDS, 'an object with refreshMinutes, exclude', false);
+  c.number([...path, 'discover', 'refreshMinutes'], discover?.refreshMinutes, REFRESH_MINUTES);
+  const exclude = c.stringList([...path, 'discover', 'exclude'], discover?.exclude, 'a list of tenant ids', false, true);
+  return { mode: 'discover', exclude: new Set(exclude ?? []) };
+}
+
+function checkOverrides(
+  c: ConfigChecker,
+  path: ConfigPath,
+  value: unknown,
+  tenants: CheckedTenants | undefined,
+  alerting: CheckedAlerting,
+): void {
+  const overrides = c.map(path, value, 'a map of tenant id to override', false);
+  for (const [tenant, overrideValue] of Object.entries(overrides ?? {})) {
+    const overridePath = [...path, tenant];
+    if (tenants?.mode === 'list' && !tenants.tenants.has(tenant)) {
+      c.failDescribed(overridePath, `must name a tenant in tenants.list (${[...tenants.tenants].join(', ')})`, JSON.stringify(tenant));
+    }
+    if (tenants?.mode === 'discover' && tenants.exclude.has(tenant)) {
+      c.failDescribed(overridePath, 'must not name a tenant excluded from discovery', JSON.stringify(tenant));
+    }
+    const override = c.object(overridePath, overrideValue, OVERRIDE_FIELDS, 'an object with objective and/or muted', true);
+    const objective = c.number([...overridePath, 'objective'], override?.objective, OBJECTIVE);
+    c.boolean([...overridePath, 'muted'], override?.muted);
+    if (objective !== undefined && alerting.rules) checkRulesCanFire(c, [...overridePath, 'objective'], objective, alerting.rules, alerting.policy);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Sections
+// ---------------------------------------------------------------------------------------------------------
+
+function checkSlo(c: ConfigChecker, path: ConfigPath, value: unknown): string | undefined {
+  const slo = c.object(path, value, SLO_FIELDS, 'an SLO with name, objective and sli', true);
+  if (!slo) return undefined;
+  const name = c.string([...path, 'name'], slo.name, {
+    required: true,
+    literal: true,
+    pattern: SLO_NAME_PATTERN,
+    allowed: 'must be 1-64 characters: a letter or digit, then letters, digits, ".", "_" or "-"',
+  });
+  c.string([...path, 'description'], slo.description, { maxLength: 1024 });
+  const objective = c.number([...path, 'objective'], slo.objective, OBJECTIVE, true);
+  const periodDays = c.numberOr([...path, 'periodDays'], slo.periodDays, PERIOD_DAYS, SLO_DEFAULTS.periodDays);
+  checkSli(c, [...path, 'sli'], slo.sli);
+  const alerting = checkAlerting(c, path, slo.alerting, periodDays);
+  if (objective !== undefined && alerting.rules) checkRulesCanFire(c, [...path, 'objective'], objective, alerting.rules, alerting.policy);
+  const tenants = checkTenants(c, [...path, 'tenants'], slo.tenants);
+  checkOverrides(c, [...path, 'overrides'], slo.overrides, tenants, alerting);
+  return name;
+}
+
+function checkSlos(c: ConfigChecker, path: ConfigPath, value: unknown): void {
+  const slos = c.list(path, value, 'a non-empty list of SLOs', true);
+  const firstIndexByName = new Map<string, number>();
+  slos?.forEach((slo, index) => {
+    const name = checkSlo(c, [...path, index], slo);
+    if (name === undefined) return;
+    const first = firstIndexByName.get(name);
+    if (first !== undefined) c.fail([...path, index, 'name'], `must be unique (slos[${first}] has the same name)`, name);
+    else firstIndexByName.set(name, index);
+  });
+}
+
+function checkEvaluator(c: ConfigChecker, path: ConfigPath, value: unknown): void {
+  const fields = Object.keys(EVALUATOR_RULES) as (keyof EvaluatorProps)[];
+  const evaluator = c.object(path, value, fields, 'an object with evaluator settings', false);
+  const checked = new Map<keyof EvaluatorProps, number | undefined>();
+  for (const field of fields) {
+    checked.set(field, c.numberOr([...path, field], evaluator?.[field], EVALUATOR_RULES[field], EVALUATOR_DEFAULTS[field]));
+  }
+  const scheduleMinutes = checked.get('scheduleMinutes');
+  const timeoutSeconds = checked.get('timeoutSeconds');
+  if (scheduleMinutes !== undefined && timeoutSeconds !== undefined && timeoutSeconds > scheduleMinutes * 60) {
+    c.fail([...path, 'timeoutSeconds'], `must be at most scheduleMinutes x 60 (${scheduleMinutes * 60}) so one run ends before the next tick`, timeoutSeconds);
+  }
+}
+
+/**
+ * One validator per top-level section of `BurnwatchProps`. The record type makes a new section in props.ts fail
+ * to compile until its validator is added here.
+ */
+const SECTIONS: Readonly<Record<keyof BurnwatchProps, (c: ConfigChecker, path: ConfigPath, value: unknown) => void>> = {
+  slos: checkSlos,
+  evaluator: checkEvaluator,
+};
+
+/** Every problem in the configuration, in document order; empty when it is valid. */
+export function validateBurnwatchProps(props: unknown): ConfigProblem[] {
+  const c = new ConfigChecker();
+  const sections = Object.keys(SECTIONS) as (keyof BurnwatchProps)[];
+  const root = c.object([], props, sections, `an object with ${sections.join(', ')}`, true);
+  if (root) {
+    for (const section of sections) SECTIONS[section](c, [section], root[section]);
+  }
+  return c.problems;
+}
+
+/** Throws one `BurnwatchConfigError` listing every problem; returns the props typed when there is none. */
+export function assertValidBurnwatchProps(props: unknown, source?: string): asserts props is BurnwatchProps {
+  const problems = validateBurnwatchProps(props);
+  if (problems.length > 0) throw new BurnwatchConfigError(problems, source);
+}

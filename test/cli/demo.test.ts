@@ -1,0 +1,75 @@
+/**
+ * Demo smoke test: a short scenario through the real pipeline (local CloudWatch, dynalite, evaluator, alerts) must
+ * page on its outage, group its shared failure into one incident, and write the report and the summary.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runDemo } from '../../cli/demo/run';
+import { parseScenario, ScenarioError } from '../../cli/demo/scenario';
+import type { DemoSummary } from '../../cli/demo/run';
+
+const SCENARIO = `
+name: smoke
+start: "2026-11-24T08:00:00Z"
+hours: 2
+historyHours: 6
+seed: 3
+burnwatch:
+  slos:
+    - name: api-availability
+      objective: 99.9
+      sli:
+        namespace: Demo/Api
+        tenantDimension: TenantId
+        metrics:
+          requests: { metricName: Requests }
+          errors: { metricName: Errors5xx }
+        bad: errors
+        total: requests
+      alerting: { resolveAfterMinutes: 5 }
+traffic:
+  tenants: 12
+  requestsPerMinute: [300, 900]
+  baselineErrorRate: 0.0001
+  extraTenants:
+    - { name: tiny-startup, requestsPerMinute: 0.05, errorsAt: ["00:30"] }
+events:
+  - { kind: deployment, at: "00:20", durationMinutes: 10, tenants: [acme-corp], errorRate: 0.5, resource: { deploymentId: d-1 } }
+  - { kind: database-failover, at: "01:10", durationMinutes: 4, tenants: all, errorRate: 0.4 }
+`;
+
+describe('demo', () => {
+  it('pages the outage, groups the shared failure into one incident and writes its report', async () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'burnwatch-demo-'));
+    const scenarioPath = join(dir, 'smoke.yaml');
+    writeFileSync(scenarioPath, SCENARIO);
+    const lines: string[] = [];
+    // Act
+    const result = await runDemo({ scenarioPath, outDir: dir, quiet: false, write: (l) => lines.push(l) });
+    // Assess
+    const summary = JSON.parse(readFileSync(result.summaryPath, 'utf8')) as DemoSummary;
+    expect(summary.incidents).toHaveLength(2);
+    const [deployment, failover] = summary.incidents;
+    expect(deployment?.tenants).toEqual(['acme-corp']);
+    expect(deployment?.severity).toBe('page');
+    expect(failover?.tenants).toHaveLength(13 - 0 - (failover?.tenants.includes('tiny-startup') ? 0 : 1));
+    expect(failover?.tenants).not.toContain('tiny-startup'); // one failure on a quiet tenant never pages
+    expect(summary.pages).toBe(2);
+    const html = readFileSync(result.reportPath, 'utf8');
+    expect(html).toContain('<svg');
+    expect(html).toContain(deployment?.id ?? 'missing');
+    expect(lines.some((l) => l.includes('OPENED') && l.includes('acme-corp'))).toBe(true);
+  });
+
+  it.each([
+    ['an unknown event kind', SCENARIO.replace('kind: deployment', 'kind: meteor'), 'events[0].kind: must be one of deployment'],
+    ['an unknown tenant', SCENARIO.replace('tenants: [acme-corp]', 'tenants: [nobody]'), 'events[0].tenants: unknown tenant "nobody"'],
+    ['a bad offset', SCENARIO.replace('at: "00:20"', 'at: "noon"'), 'events[0].at: must be an offset from start as HH:MM, got "noon"'],
+    ['a bad objective', SCENARIO.replace('objective: 99.9', 'objective: 100'), 'objective'],
+  ])('refuses a scenario with %s, naming the field', (_label, text, message) => {
+    expect(() => parseScenario(text, 'x.yaml')).toThrow(ScenarioError);
+    expect(() => parseScenario(text, 'x.yaml')).toThrow(message);
+  });
+});

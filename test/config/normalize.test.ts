@@ -1,0 +1,158 @@
+import { BurnwatchConfigError } from '../../lib/config/errors';
+import { normalizeBurnwatchProps } from '../../lib/config/normalize';
+import { validProps, validSlo, workbookBurnRate } from './fixtures';
+
+describe('normalizeBurnwatchProps', () => {
+  it('applies every documented default to a minimal SLO', () => {
+    // Prepare: only the required fields
+    const props = validProps();
+
+    // Act
+    const { runtime, evaluatorFunction } = normalizeBurnwatchProps(props);
+
+    // Assess: the values written next to @default in props.ts
+    const slo = runtime.slos[0]!;
+    expect(runtime.schemaVersion).toBe(1);
+    expect(slo.periodDays).toBe(30);
+    expect(slo.trafficGuard).toEqual({ minEventsInLongWindow: 100, minBadEventsInShortWindow: 3 });
+    expect(slo.resolveAfterMinutes).toBe(15);
+    expect(slo.hysteresisRatio).toBe(0.9);
+    expect(slo.tenants).toEqual({ mode: 'discover', refreshMinutes: 15, exclude: [] });
+    expect(slo.overrides).toEqual({});
+    expect(slo.sli.dimensions).toEqual({});
+    expect(runtime.evaluator).toEqual({
+      dataDelayMinutes: 1,
+      slowRefreshMinutes: 60,
+      maxConcurrentRequests: 5,
+      heartbeatMinutes: 60,
+      historyTtlDays: 35,
+      groupingIntervalMinutes: 5,
+      groupingTenantShare: 0.5,
+    });
+    expect(evaluatorFunction).toEqual({ scheduleMinutes: 1, timeoutSeconds: 55, reservedConcurrency: 1, memorySize: 1024 });
+  });
+
+  it('defaults a metric statistic to Sum and keeps the metrics in their written order', () => {
+    // Prepare
+    const props = validProps({
+      slos: [
+        validSlo({
+          sli: {
+            namespace: 'MyService',
+            tenantDimension: 'TenantId',
+            dimensions: { Service: 'api' },
+            metrics: {
+              requests: { metricName: 'Requests' },
+              slow: { metricName: 'Latency', stat: 'TC(2000:)', namespace: 'Edge', dimensions: { Stage: 'prod' } },
+            },
+            good: 'requests - slow',
+            total: 'requests',
+          },
+        }),
+      ],
+    });
+
+    // Act
+    const sli = normalizeBurnwatchProps(props).runtime.slos[0]!.sli;
+
+    // Assess
+    expect(sli).toEqual({
+      kind: 'ratio',
+      namespace: 'MyService',
+      tenantDimension: 'TenantId',
+      dimensions: { Service: 'api' },
+      metrics: [
+        { id: 'requests', metricName: 'Requests', stat: 'Sum' },
+        { id: 'slow', metricName: 'Latency', stat: 'TC(2000:)', namespace: 'Edge', dimensions: { Stage: 'prod' } },
+      ],
+      good: 'requests - slow',
+      total: 'requests',
+    });
+  });
+
+  it.each([
+    { periodDays: 30, budgets: [2, 5, 10] },
+    { periodDays: 28, budgets: [2, 5, 10] },
+    { periodDays: 7, budgets: [2, 5, 10] },
+  ])('derives the SRE Workbook rules for a $periodDays-day period', ({ periodDays, budgets }) => {
+    // Prepare
+    const props = validProps({ slos: [validSlo({ periodDays })] });
+
+    // Act
+    const rules = normalizeBurnwatchProps(props).runtime.slos[0]!.rules;
+
+    // Assess: page 2 % in 1h (5m), page 5 % in 6h (30m), ticket 10 % in 3d (6h)
+    expect(rules.map((r) => [r.name, r.severity, r.longWindowMinutes, r.shortWindowMinutes])).toEqual([
+      ['1h/5m', 'page', 60, 5],
+      ['6h/30m', 'page', 360, 30],
+      ['3d/6h', 'ticket', 4320, 360],
+    ]);
+    rules.forEach((rule, index) => {
+      expect(rule.burnRate).toBeCloseTo(workbookBurnRate(budgets[index]!, rule.longWindowMinutes, periodDays), 10);
+    });
+  });
+
+  it('turns "page at 25 %, ticket at 10 % of the monthly budget" into burn rates', () => {
+    // Prepare
+    const props = validProps({
+      slos: [
+        validSlo({
+          alerting: {
+            rules: [
+              { severity: 'page', longWindow: '6h', budgetPercent: 25 },
+              { severity: 'ticket', longWindow: '3d', shortWindow: '2h', budgetPercent: 10 },
+              { severity: 'ticket', longWindow: '1d', burnRate: 2 },
+            ],
+          },
+        }),
+      ],
+    });
+
+    // Act
+    const rules = normalizeBurnwatchProps(props).runtime.slos[0]!.rules;
+
+    // Assess: short window defaults to long / 12
+    expect(rules.map((r) => [r.name, r.severity, r.longWindowMinutes, r.shortWindowMinutes])).toEqual([
+      ['6h/30m', 'page', 360, 30],
+      ['3d/2h', 'ticket', 4320, 120],
+      ['1d/2h', 'ticket', 1440, 120],
+    ]);
+    expect(rules[0]!.burnRate).toBeCloseTo(workbookBurnRate(25, 360, 30), 10);
+    expect(rules[1]!.burnRate).toBeCloseTo(workbookBurnRate(10, 4320, 30), 10);
+    expect(rules[2]!.burnRate).toBeCloseTo(2, 10);
+  });
+
+  it('carries tenants, overrides and alerting settings through', () => {
+    // Prepare
+    const props = validProps({
+      slos: [
+        validSlo({
+          tenants: { list: ['acme', 'premium-tier'] },
+          overrides: { 'premium-tier': { objective: 99.95 }, acme: { muted: true } },
+          alerting: { trafficGuard: { minEventsInLongWindow: 500 }, resolveAfterMinutes: 30, hysteresisRatio: 1 },
+        }),
+      ],
+      evaluator: { scheduleMinutes: 5, timeoutSeconds: 120, memorySize: 2048 },
+    });
+
+    // Act
+    const { runtime, evaluatorFunction } = normalizeBurnwatchProps(props);
+
+    // Assess
+    const slo = runtime.slos[0]!;
+    expect(slo.tenants).toEqual({ mode: 'list', tenants: ['acme', 'premium-tier'] });
+    expect(slo.overrides).toEqual({ 'premium-tier': { objectivePercent: 99.95 }, acme: { muted: true } });
+    expect(slo.trafficGuard).toEqual({ minEventsInLongWindow: 500, minBadEventsInShortWindow: 3 });
+    expect([slo.resolveAfterMinutes, slo.hysteresisRatio]).toEqual([30, 1]);
+    expect(evaluatorFunction).toEqual({ scheduleMinutes: 5, timeoutSeconds: 120, reservedConcurrency: 1, memorySize: 2048 });
+  });
+
+  it('validates first and throws every problem', () => {
+    // Prepare
+    const props = validProps({ slos: [validSlo({ objective: 100, periodDays: 0 })] });
+
+    // Act / Assess
+    expect(() => normalizeBurnwatchProps(props)).toThrow(BurnwatchConfigError);
+    expect(() => normalizeBurnwatchProps(props)).toThrow(/slos\[0\]\.objective: .*\n.*slos\[0\]\.periodDays: /);
+  });
+});

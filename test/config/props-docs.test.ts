@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_TRAFFIC_GUARD } from '../../lambda/domain/policy';
+import { EVALUATOR_DEFAULTS, SLO_DEFAULTS } from '../../lib/config/defaults';
+
+const PROPS_SOURCE = readFileSync(join(__dirname, '..', '..', 'lib', 'config', 'props.ts'), 'utf8');
+
+/** Each optional prop of props.ts with the TSDoc block right above it. */
+function optionalProps(): { name: string; doc: string }[] {
+  const found: { name: string; doc: string }[] = [];
+  const pattern = /(\/\*\*(?:(?!\*\/)[\s\S])*\*\/)?\s*readonly (\w+)\?: (?!never)/g;
+  for (const match of PROPS_SOURCE.matchAll(pattern)) found.push({ name: match[2]!, doc: match[1] ?? '' });
+  return found;
+}
+
+/** The `@default` value written for `name` (the first prop of that name). */
+function documentedDefault(name: string): string | undefined {
+  const doc = optionalProps().find((prop) => prop.name === name)?.doc ?? '';
+  return /@default (\S+)/.exec(doc)?.[1];
+}
+
+describe('props.ts documentation', () => {
+  it('has an @default on every optional prop', () => {
+    // Act
+    const undocumented = optionalProps().filter((prop) => !prop.doc.includes('@default')).map((prop) => prop.name);
+
+    // Assess
+    expect(optionalProps().length).toBeGreaterThan(20);
+    expect(undocumented).toEqual([]);
+  });
+
+  it.each(Object.entries(EVALUATOR_DEFAULTS))('documents evaluator.%s with the default the normaliser applies (%p)', (name, value) => {
+    // Act / Assess
+    expect(documentedDefault(name)).toBe(String(value));
+  });
+
+  it.each([
+    ['periodDays', String(SLO_DEFAULTS.periodDays)],
+    ['stat', `'${SLO_DEFAULTS.stat}'`],
+    ['resolveAfterMinutes', String(SLO_DEFAULTS.resolveAfterMinutes)],
+    ['hysteresisRatio', String(SLO_DEFAULTS.hysteresisRatio)],
+    ['refreshMinutes', String(SLO_DEFAULTS.tenantRefreshMinutes)],
+    ['minEventsInLongWindow', String(DEFAULT_TRAFFIC_GUARD.minEventsInLongWindow)],
+    ['minBadEventsInShortWindow', String(DEFAULT_TRAFFIC_GUARD.minBadEventsInShortWindow)],
+  ])('documents %s with the default the normaliser applies (%s)', (name, value) => {
+    // Act / Assess
+    expect(documentedDefault(name)).toBe(value);
+  });
+});
