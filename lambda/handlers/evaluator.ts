@@ -14,7 +14,7 @@ import { createLogger } from '../adapters/powertools-log';
 import { evaluateTick, newEvaluatorCache } from '../usecases/evaluate-tick';
 import type { EvaluatorDeps, TickReport } from '../usecases/evaluate-tick';
 import type { RuntimeConfig } from '../domain/model';
-import { parseRuntimeConfig, requireEnv } from './runtime-config';
+import { loadBundledRuntimeConfig, requireEnv } from './runtime-config';
 
 export class InvalidScheduleEventError extends Error {
   constructor(message: string) {
@@ -59,7 +59,7 @@ let wiring: { config: RuntimeConfig; deps: EvaluatorDeps } | undefined;
 
 function wire(): { config: RuntimeConfig; deps: EvaluatorDeps } {
   if (wiring) return wiring;
-  const config = parseRuntimeConfig(process.env.BURNWATCH_CONFIG);
+  const config = loadBundledRuntimeConfig(process.env, __dirname);
   const tableName = requireEnv(process.env, 'STATE_TABLE_NAME');
   const workflowArn = requireEnv(process.env, 'WORKFLOW_ARN');
   const cloudwatch = new CloudWatchClient({ maxAttempts: 1 }); // the metric source does its own backoff

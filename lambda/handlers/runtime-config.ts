@@ -1,4 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { RuntimeConfig } from '../domain/model';
+
+/** The normalised config the stack bundles next to each handler that needs it. */
+export const RUNTIME_CONFIG_FILE = 'burnwatch-config.json';
+const BUNDLED_NAME = /^[A-Za-z0-9._-]+$/;
 
 export class RuntimeConfigError extends Error {
   constructor(message: string) {
@@ -31,6 +37,24 @@ export function parseRuntimeConfig(raw: string | undefined, variable = 'BURNWATC
     throw new RuntimeConfigError(`${variable}.evaluator: must be an object, got ${JSON.stringify(candidate.evaluator)}`);
   }
   return candidate as RuntimeConfig;
+}
+
+/**
+ * Reads the config file named by `BURNWATCH_CONFIG_FILE` from the bundle's directory (the handler's `__dirname`
+ * once bundled). A missing or unreadable file fails the cold start with the file named.
+ */
+export function loadBundledRuntimeConfig(env: Readonly<Record<string, string | undefined>>, directory: string): RuntimeConfig {
+  const name = requireEnv(env, 'BURNWATCH_CONFIG_FILE');
+  if (!BUNDLED_NAME.test(name)) {
+    throw new RuntimeConfigError(`BURNWATCH_CONFIG_FILE: must be a file name matching ${BUNDLED_NAME.source}, got ${JSON.stringify(name)}`);
+  }
+  let raw: string;
+  try {
+    raw = readFileSync(join(directory, name), 'utf8');
+  } catch (error) {
+    throw new RuntimeConfigError(`BURNWATCH_CONFIG_FILE: ${name} must be bundled next to the handler, could not read it: ${(error as Error).message}`);
+  }
+  return parseRuntimeConfig(raw, name);
 }
 
 export function requireEnv(env: Readonly<Record<string, string | undefined>>, name: string): string {

@@ -3,7 +3,7 @@
  * keeps alert state in the table and starts the incident workflow.
  */
 import { join } from 'node:path';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -15,10 +15,11 @@ import { Construct } from 'constructs';
 import type { RuntimeConfig } from '../../lambda/domain/model';
 import type { EvaluatorFunctionSettings } from '../config/normalize';
 import { createBurnwatchFunction } from './lambda-function';
+import { RUNTIME_CONFIG_FILE } from '../../lambda/handlers/runtime-config';
 
 /** Names of the variables the evaluator handler reads. */
 export const EVALUATOR_ENVIRONMENT = {
-  config: 'BURNWATCH_CONFIG',
+  configFile: 'BURNWATCH_CONFIG_FILE',
   tableName: 'STATE_TABLE_NAME',
   workflowArn: 'WORKFLOW_ARN',
 } as const;
@@ -29,7 +30,7 @@ export const EVALUATOR_ENTRY = join(__dirname, '..', '..', 'lambda', 'handlers',
 const LATE_TICK_MAX_AGE = Duration.seconds(60);
 
 export interface EvaluatorConstructProps {
-  /** Normalised SLOs and evaluator settings, written to `BURNWATCH_CONFIG`. */
+  /** Normalised SLOs and evaluator settings, bundled as `burnwatch-config.json` next to the handler. */
   readonly runtimeConfig: RuntimeConfig;
   readonly settings: EvaluatorFunctionSettings;
   readonly table: ITable;
@@ -59,9 +60,10 @@ export class Evaluator extends Construct {
       // Lambda's own async retries would deliver a tick minutes late; a stale tick only repeats work.
       retryAttempts: 0,
       maxEventAge: LATE_TICK_MAX_AGE,
+      files: { [RUNTIME_CONFIG_FILE]: JSON.stringify(props.runtimeConfig) },
       environment: {
-        // toJsonString keeps deploy-time tokens in the config (if any) resolvable.
-        [EVALUATOR_ENVIRONMENT.config]: Stack.of(this).toJsonString(props.runtimeConfig),
+        // The config is bundled as a file: any number of SLOs and overrides, beyond Lambda's 4 KB environment.
+        [EVALUATOR_ENVIRONMENT.configFile]: RUNTIME_CONFIG_FILE,
         [EVALUATOR_ENVIRONMENT.tableName]: props.table.tableName,
         [EVALUATOR_ENVIRONMENT.workflowArn]: props.workflow.stateMachineArn,
       },

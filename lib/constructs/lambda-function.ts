@@ -3,7 +3,10 @@
  * logging, tracing and environment handling are the same everywhere.
  */
 import { Buffer } from 'node:buffer';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
@@ -76,6 +79,12 @@ export interface BurnwatchFunctionProps {
    */
   readonly logEncryptionKey?: IKey;
   /**
+   * Files written next to the bundled handler, by name (`[A-Za-z0-9._-]+`): configuration that would not fit
+   * Lambda's 4 KB environment. They are part of the bundle, so a change deploys a new code version with them.
+   * @default - no extra files
+   */
+  readonly files?: Readonly<Record<string, string>>;
+  /**
    * Retries of a failed asynchronous invocation.
    * @default - Lambda's default (2)
    */
@@ -85,6 +94,16 @@ export interface BurnwatchFunctionProps {
    * @default - Lambda's default (6 hours)
    */
   readonly maxEventAge?: Duration;
+}
+
+/** Names of files bundled next to a handler: no directories, nothing to quote in a shell command. */
+export const BUNDLED_FILE_NAME = /^[A-Za-z0-9._-]+$/;
+
+export class BundledFileError extends Error {
+  constructor(functionPath: string, name: string, detail: string) {
+    super(`${functionPath}: files[${JSON.stringify(name)}]: ${detail}`);
+    this.name = 'BundledFileError';
+  }
 }
 
 /** Byte length of an environment value; deploy-time parts (Ref, GetAtt) are estimated. */
@@ -133,6 +152,14 @@ export function createBurnwatchFunction(scope: Construct, id: string, props: Bur
   });
   logGroup.grantWrite(role);
 
+  const files = props.files ?? {};
+  for (const [name, content] of Object.entries(files)) {
+    if (!BUNDLED_FILE_NAME.test(name)) throw new BundledFileError(functionPath, name, `name must match ${BUNDLED_FILE_NAME.source}`);
+    if (Token.isUnresolved(content)) throw new BundledFileError(functionPath, name, 'content must be known at synth time, got a deploy-time token');
+  }
+  const staged = Object.keys(files).length > 0 ? mkdtempSync(join(tmpdir(), 'burnwatch-files-')) : undefined;
+  if (staged) for (const [name, content] of Object.entries(files)) writeFileSync(join(staged, name), content);
+
   return new NodejsFunction(scope, id, {
     entry: props.entry,
     handler: props.handler ?? 'handler',
@@ -157,6 +184,16 @@ export function createBurnwatchFunction(scope: Construct, id: string, props: Bur
       sourcesContent: false,
       // Bundle everything, the AWS SDK included, so the code runs against the SDK version it was tested with.
       externalModules: [],
+      ...(staged
+        ? {
+            commandHooks: {
+              beforeBundling: () => [],
+              beforeInstall: () => [],
+              afterBundling: (_inputDir: string, outputDir: string) =>
+                Object.keys(files).map((name) => `cp "${join(staged, name)}" "${outputDir}/${name}"`),
+            },
+          }
+        : {}),
     },
   });
 }

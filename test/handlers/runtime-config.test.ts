@@ -22,3 +22,31 @@ describe('parseRuntimeConfig', () => {
     expect(() => requireEnv({}, 'STATE_TABLE_NAME')).toThrow('STATE_TABLE_NAME: environment variable must be set, got nothing');
   });
 });
+
+describe('loadBundledRuntimeConfig', () => {
+  const { mkdtempSync, writeFileSync } = require('node:fs') as typeof import('node:fs');
+  const { join } = require('node:path') as typeof import('node:path');
+  const { tmpdir } = require('node:os') as typeof import('node:os');
+  const { loadBundledRuntimeConfig } = require('../../lambda/handlers/runtime-config') as typeof import('../../lambda/handlers/runtime-config');
+
+  it('reads the named file from the bundle directory', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bw-config-'));
+    writeFileSync(join(dir, 'burnwatch-config.json'), '{"schemaVersion":1,"slos":[{"name":"api"}],"evaluator":{}}');
+    expect(loadBundledRuntimeConfig({ BURNWATCH_CONFIG_FILE: 'burnwatch-config.json' }, dir).slos[0]?.name).toBe('api');
+  });
+
+  it.each([
+    ['no variable', {}, 'BURNWATCH_CONFIG_FILE: environment variable must be set'],
+    ['a path instead of a name', { BURNWATCH_CONFIG_FILE: '../etc/passwd' }, 'BURNWATCH_CONFIG_FILE: must be a file name'],
+    ['a file that is not bundled', { BURNWATCH_CONFIG_FILE: 'missing.json' }, 'BURNWATCH_CONFIG_FILE: missing.json must be bundled next to the handler'],
+  ])('fails the cold start with %s, naming it', (_label, env, message) => {
+    const dir = mkdtempSync(join(tmpdir(), 'bw-config-'));
+    expect(() => loadBundledRuntimeConfig(env, dir)).toThrow(message);
+  });
+
+  it('names the file in a parse error', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bw-config-'));
+    writeFileSync(join(dir, 'burnwatch-config.json'), '{"schemaVersion":7}');
+    expect(() => loadBundledRuntimeConfig({ BURNWATCH_CONFIG_FILE: 'burnwatch-config.json' }, dir)).toThrow('burnwatch-config.json.schemaVersion: must be 1, got 7');
+  });
+});

@@ -1,6 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { parseRuntimeConfig } from '../../lambda/handlers/runtime-config';
+import { join } from 'node:path';
+import { loadBundledRuntimeConfig } from '../../lambda/handlers/runtime-config';
 import { BurnwatchStack } from '../../lib/burnwatch-stack';
 import { validProps, workbookBurnRate } from '../config/fixtures';
 
@@ -29,10 +30,11 @@ describe('BurnwatchStack', () => {
   let template: Template;
   let stack: BurnwatchStack;
   let resources: Record<string, Resource>;
+  let app: App;
 
   // One synth (with esbuild bundling) for the whole file.
   beforeAll(() => {
-    const app = new App();
+    app = new App();
     stack = new BurnwatchStack(app, 'Burnwatch', { burnwatch: validProps() });
     template = Template.fromStack(stack);
     resources = template.toJSON().Resources as Record<string, Resource>;
@@ -107,12 +109,14 @@ describe('BurnwatchStack', () => {
       });
     });
 
-    it('carries a BURNWATCH_CONFIG the handler accepts, with the 14.4 / 6 / 1 rules', () => {
-      // Prepare
-      const variables = resources[evaluatorFunctionId()]!.Properties.Environment.Variables as Record<string, unknown>;
+    it('bundles a config file the handler accepts, with the 14.4 / 6 / 1 rules', () => {
+      // Prepare: the function's code asset, as staged in the cloud assembly
+      const evaluator = resources[evaluatorFunctionId()] as Resource & { Metadata: Record<string, string> };
+      const variables = evaluator.Properties.Environment.Variables as Record<string, unknown>;
+      const assetDirectory = join(app.outdir, evaluator.Metadata['aws:asset:path'] as string);
 
       // Act
-      const config = parseRuntimeConfig(variables.BURNWATCH_CONFIG as string);
+      const config = loadBundledRuntimeConfig(variables as Record<string, string>, assetDirectory);
 
       // Assess: the Workbook factors for 2 % / 1h, 5 % / 6h, 10 % / 3d of a 30-day budget
       const slo = config.slos[0]!;

@@ -5,7 +5,7 @@ import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { BurnwatchStack } from '../../lib/burnwatch-stack';
 import { BurnwatchConfigError } from '../../lib/config/errors';
-import { createBurnwatchFunction, EnvironmentConflictError, LambdaEnvironmentTooLargeError } from '../../lib/constructs/lambda-function';
+import { BundledFileError, createBurnwatchFunction, EnvironmentConflictError, LambdaEnvironmentTooLargeError } from '../../lib/constructs/lambda-function';
 import { StateTable, StateTableConfigError } from '../../lib/constructs/state-table';
 import { thrownBy, validProps, validSlo } from '../config/fixtures';
 
@@ -70,17 +70,41 @@ describe('synth-time checks', () => {
     expect(app.node.findAll().filter((construct) => construct instanceof CfnResource)).toEqual([]);
   });
 
-  it("refuses a configuration that does not fit Lambda's 4 KB environment, naming the variable", () => {
-    // Prepare: each normalised SLO is close to 1 KB of JSON, so six cannot fit
-    const slos = Array.from({ length: 6 }, (_, index) => validSlo({ name: `api-availability-${index}`, description: 'API requests succeed' }));
+  it("accepts 40 SLOs: the config is bundled as a file, not held in Lambda's 4 KB environment", () => {
+    // Prepare: each normalised SLO is close to 1 KB of JSON
+    const slos = Array.from({ length: 40 }, (_, index) => validSlo({ name: `api-availability-${index}`, description: 'API requests succeed' }));
     const app = appWithoutBundling();
 
     // Act
-    const error = thrownBy(() => new BurnwatchStack(app, 'Burnwatch', { burnwatch: validProps({ slos }) }));
+    const stack = new BurnwatchStack(app, 'Burnwatch', { burnwatch: validProps({ slos }) });
 
     // Assess
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ BURNWATCH_CONFIG_FILE: 'burnwatch-config.json' }) },
+    });
+  });
+
+  it("refuses an environment that does not fit Lambda's 4 KB, naming the variable", () => {
+    const stack = new Stack(appWithoutBundling(), 'Test');
+    const error = thrownBy(() =>
+      createBurnwatchFunction(stack, 'Fn', {
+        entry: 'lambda/handlers/evaluator.ts',
+        description: 'test',
+        serviceName: 'test',
+        environment: { BIG: 'x'.repeat(5000) },
+      }),
+    );
     expect(error).toBeInstanceOf(LambdaEnvironmentTooLargeError);
-    expect(error.message).toMatch(/Burnwatch\/Evaluator\/Function: environment must be at most 4096 bytes .*got about \d+ bytes \(BURNWATCH_CONFIG \d+ B/);
+    expect(error.message).toMatch(/Test\/Fn: environment must be at most 4096 bytes .*\(BIG \d+ B/);
+  });
+
+  it('refuses a bundled file name that could escape the bundle directory', () => {
+    const stack = new Stack(appWithoutBundling(), 'Test');
+    const error = thrownBy(() =>
+      createBurnwatchFunction(stack, 'Fn', { entry: 'lambda/handlers/evaluator.ts', description: 'test', serviceName: 'test', files: { '../x.json': '{}' } }),
+    );
+    expect(error).toBeInstanceOf(BundledFileError);
+    expect(error.message).toBe('Test/Fn: files["../x.json"]: name must match ^[A-Za-z0-9._-]+$');
   });
 
   it('refuses an environment variable the function factory sets itself', () => {
