@@ -34,7 +34,8 @@ describe('BurnwatchStack', () => {
 
   // One synth (with esbuild bundling) for the whole file.
   beforeAll(() => {
-    app = new App();
+    // Asset metadata names each function's staged bundle, so a test can read what was bundled.
+    app = new App({ context: { 'aws:cdk:enable-asset-metadata': true } });
     stack = new BurnwatchStack(app, 'Burnwatch', { burnwatch: validProps() });
     template = Template.fromStack(stack);
     resources = template.toJSON().Resources as Record<string, Resource>;
