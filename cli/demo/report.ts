@@ -2,11 +2,13 @@
  * The demo's HTML report: one self-contained file (inline SVG, no scripts, no network) with the incidents, their
  * timelines and alerts, and per-tenant burn-rate and budget charts with alert markers.
  */
+import { countPages } from './run';
 import type { DemoResult, TenantTrack } from './run';
 
 const esc = (value: string): string =>
   value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 const hhmm = (at: number): string => new Date(at).toISOString().slice(11, 16);
+const TIMELINE_ENTRIES = 14;
 
 interface Marker {
   readonly at: number;
@@ -87,7 +89,12 @@ export function renderReport(result: DemoResult): string {
 
   const incidentRows = incidents
     .map((i) => {
-      const timeline = i.timeline.map((e) => `<li>${hhmm(e.at)} <b>${esc(e.step)}</b> ${esc(e.detail)}</li>`).join('');
+      // Large incidents have an entry per tenant; the report keeps the first ones and says how many more there are.
+      const shown = i.timeline.slice(0, TIMELINE_ENTRIES);
+      const more = i.timeline.length - shown.length;
+      const timeline =
+        shown.map((e) => `<li>${hhmm(e.at)} <b>${esc(e.step)}</b> ${esc(e.detail)}</li>`).join('') +
+        (more > 0 ? `<li>... ${more} more entries in the incident record</li>` : '');
       const incidentAlerts = alerts
         .filter((a) => a.incidentId === i.id)
         .map((a) => `<li>${hhmm(a.at)} <b>${esc(a.type)}</b> <code>${esc(a.subject)}</code></li>`)
@@ -100,7 +107,7 @@ export function renderReport(result: DemoResult): string {
 <td><ul>${incidentAlerts}</ul><ul class="timeline">${timeline}</ul></td></tr>`;
     })
     .join('\n');
-  const pages = alerts.filter((a) => a.severity === 'page' && (a.type === 'opened' || a.type === 'escalated')).length;
+  const pages = countPages(alerts);
 
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Burnwatch demo: ${esc(scenario.name)}</title>

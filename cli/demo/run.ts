@@ -168,6 +168,14 @@ export interface DemoSummary {
   readonly alerts: number;
 }
 
+/**
+ * Pages a responder gets: one per incident that reached page severity. Later messages of the same incident (tenants
+ * joining) carry the same PagerDuty dedup key and update the page instead of sending another.
+ */
+export function countPages(alerts: readonly DemoAlert[]): number {
+  return new Set(alerts.filter((a) => a.severity === 'page' && (a.type === 'opened' || a.type === 'escalated')).map((a) => a.incidentId)).size;
+}
+
 export function demoSummary(result: DemoResult): DemoSummary {
   return {
     scenario: result.scenario.name,
@@ -181,7 +189,7 @@ export function demoSummary(result: DemoResult): DemoSummary {
       failureMode: i.failureMode,
       actions: result.alerts.filter((a) => a.incidentId === i.id).flatMap((a) => a.actions),
     })),
-    pages: result.alerts.filter((a) => a.severity === 'page' && (a.type === 'opened' || a.type === 'escalated')).length,
+    pages: countPages(result.alerts),
     alerts: result.alerts.length,
   };
 }

@@ -331,8 +331,23 @@ async function applyIncidents(
 ): Promise<IncidentOutcome> {
   const outcome: IncidentOutcome = { incidentOf: new Map(), opened: [], joined: [], resolved: [], alertFailures: 0 };
   const muted = (tenant: string): boolean => slo.overrides[tenant]?.muted === true;
-  const burning = pending.filter((p) => (p.transition === 'opened' || p.transition === 'escalated') && !muted(p.next.tenant));
+  const rising = pending.filter((p) => (p.transition === 'opened' || p.transition === 'escalated') && !muted(p.next.tenant));
   const recovered = pending.filter((p) => p.transition === 'resolved' && p.prev?.incidentId);
+
+  // A tenant escalating inside its own open incident stays there (the incident's severity rises): a tenant is in at
+  // most one open incident, so its recovery always closes the incident it belongs to.
+  const burning: typeof rising = [];
+  const byIncident = new Map<string, typeof rising>();
+  for (const p of rising) {
+    const own = p.prev?.incidentId;
+    if (own) byIncident.set(own, [...(byIncident.get(own) ?? []), p]);
+    else burning.push(p);
+  }
+  for (const [incidentId, items] of byIncident) {
+    const kept = await escalateWithinIncident(deps, incidentId, items, now);
+    if (kept) for (const p of items) outcome.incidentOf.set(p.next.tenant, incidentId);
+    else burning.push(...items); // its incident is gone or resolved: group it like a new burn
+  }
 
   if (burning.length > 0) {
     const severity: Severity = burning.some((p) => p.next.level === 'page') ? 'page' : 'ticket';
@@ -451,6 +466,42 @@ async function notify(deps: EvaluatorDeps, event: AlertEvent): Promise<boolean> 
     // The incident is already stored, so retrying the whole tick would not resend: report loudly instead.
     deps.log.error('Alert delivery failed', { incidentId: event.incident.id, type: event.type, reason: describeError(error) });
     return false;
+  }
+}
+
+/** Raises an open incident's severity for its own tenants; false when the incident is resolved or missing. */
+async function escalateWithinIncident(
+  deps: EvaluatorDeps,
+  incidentId: string,
+  items: readonly { next: TenantAlertState }[],
+  now: number,
+): Promise<boolean> {
+  for (let attempt = 0; attempt < MAX_WRITE_RETRIES; attempt += 1) {
+    const incident = await deps.store.getIncident(incidentId);
+    if (!incident || incident.status === 'resolved') return false;
+    const updated = joinIncident(
+      incident,
+      items.map((p) => ({
+        tenant: p.next.tenant,
+        level: p.next.level === 'page' ? ('page' as const) : ('ticket' as const),
+        burnRates: p.next.burnRates,
+        budgetRemaining: p.next.budgetRemaining,
+      })),
+      now,
+    );
+    if (updated !== incident && (await deps.store.updateIncident(updated, incident.version)) === 'conflict') continue;
+    if (incident.severity !== 'page' && updated.severity === 'page') {
+      await startWorkflow(deps, updated, `${updated.id}-page`, earliestOnset(items, now));
+    }
+    return true;
+  }
+  throw new IncidentWriteConflictError(incidentId);
+}
+
+export class IncidentWriteConflictError extends Error {
+  constructor(incidentId: string) {
+    super(`incident ${incidentId}: still changed by another writer after ${MAX_WRITE_RETRIES} attempts; the next tick retries`);
+    this.name = 'IncidentWriteConflictError';
   }
 }
 

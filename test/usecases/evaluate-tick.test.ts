@@ -171,6 +171,26 @@ describe('evaluateTick', () => {
     expect(incident?.tenants.map((t) => t.tenant).sort()).toEqual(['acme', 'globex', 'initech']);
   });
 
+  it('keeps a tenant that escalates from ticket to page in its own incident and pages once for it', async () => {
+    // Prepare: acme burns 4x for days (ticket: 3d and 6h above 1x, 6h below 6x), then fails every request from T0+10m.
+    const errorRate = (tenant: string, at: number): number => {
+      if (tenant !== 'acme') return 0.0001;
+      return at >= T0 + 10 * MINUTE_MS && at < T0 + 15 * MINUTE_MS ? 1 : 0.004;
+    };
+    const { deps, cache, workflow, store } = await setup(errorRate);
+    // Act
+    for (let minute = 0; minute <= 14; minute += 1) await evaluateTick(config, deps, cache, T0 + minute * MINUTE_MS);
+    // Assess: one incident, opened as a ticket at T0, raised to page, with a second execution named for the page
+    const names = [...workflow.started.keys()];
+    expect(names).toHaveLength(2);
+    const [ticketName, pageName] = names;
+    expect(pageName).toBe(`${ticketName}-page`);
+    const incident = await store.getIncident(ticketName ?? '');
+    expect(incident?.severity).toBe('page');
+    expect(incident?.tenants.map((t) => t.tenant)).toEqual(['acme']);
+    expect((await store.getTenantStates(slo.name, ['acme'])).get('acme')?.incidentId).toBe(ticketName);
+  });
+
   it('opens one incident and one workflow execution when two ticks overlap', async () => {
     const outage = (tenant: string, at: number): number => (tenant === 'hooli' && at >= T0 + 5 * MINUTE_MS ? 1 : 0.0001);
     const { deps, workflow, store } = await setup(outage);
