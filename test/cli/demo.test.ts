@@ -2,6 +2,7 @@
  * Demo smoke test: a short scenario through the real pipeline (local CloudWatch, dynalite, evaluator, alerts) must
  * page on its outage, group its shared failure into one incident, and write the report and the summary.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +40,28 @@ events:
   - { kind: database-failover, at: "01:10", durationMinutes: 4, tenants: all, errorRate: 0.4 }
 `;
 
+/** Headless Chromium, as root and without network: the flags keep it from reaching out or needing a sandbox. */
+function renderInChromium(reportPath: string, dir: string): string {
+  const flags = [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    `--user-data-dir=${mkdtempSync(join(tmpdir(), 'burnwatch-chromium-'))}`,
+  ];
+  const url = `file://${reportPath}`;
+  const screenshot = spawnSync('chromium', [...flags, '--window-size=1280,2000', `--screenshot=${join(dir, 'report.png')}`, url], { encoding: 'utf8', timeout: 60_000 });
+  if (screenshot.error) throw new Error(`chromium is required for this test (apt-get install -y chromium): ${screenshot.error.message}`);
+  expect(screenshot.status).toBe(0);
+  const dom = spawnSync('chromium', [...flags, '--dump-dom', url], { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
+  expect(dom.status).toBe(0);
+  return dom.stdout;
+}
+
 describe('demo', () => {
   it('pages the outage, groups the shared failure into one incident and writes its report', async () => {
     // Prepare
@@ -64,6 +87,12 @@ describe('demo', () => {
     expect(html).toContain('<svg');
     expect(html).toContain(deployment?.id ?? 'missing');
     expect(lines.some((l) => l.includes('OPENED') && l.includes('acme-corp'))).toBe(true);
+
+    // The report renders in headless Chromium (installed by .ci/run): the DOM it lays out has the charts and rows.
+    const dom = renderInChromium(result.reportPath, dir);
+    expect(dom.match(/<svg /g)?.length ?? 0).toBeGreaterThanOrEqual(result.tracks.size);
+    expect(dom).toContain(`<code>${deployment?.id ?? 'missing'}</code>`);
+    expect(readFileSync(join(dir, 'report.png')).subarray(1, 4).toString('ascii')).toBe('PNG');
   });
 
   it.each([
