@@ -14,35 +14,14 @@ import type { SloDefinition, TenantSelection } from '../../lambda/domain/model';
 import { DAY_MS, MINUTE_MS } from '../../lambda/domain/model';
 import type { CountsRequest, Log } from '../../lambda/ports';
 
+import { apiSlo } from '../support/slo-fixture';
+
 const cloudwatch = mockClient(CloudWatchClient);
 const T0 = Date.UTC(2025, 2, 10, 12);
 const at = (minute: number): number => T0 + minute * MINUTE_MS;
 
 function sloWith(tenants: TenantSelection = { mode: 'discover', refreshMinutes: 15, exclude: [] }): SloDefinition {
-  return {
-    name: 'api-availability',
-    objectivePercent: 99.9,
-    periodDays: 30,
-    sli: {
-      kind: 'ratio',
-      namespace: 'Shop/Api',
-      tenantDimension: 'TenantId',
-      dimensions: { Service: 'api' },
-      metrics: [
-        { id: 'mRequests', metricName: 'Requests', stat: 'Sum' },
-        { id: 'm5xx', metricName: 'Errors5xx', stat: 'Sum' },
-        { id: 'mTimeouts', metricName: 'Timeouts', stat: 'Sum' },
-      ],
-      bad: 'm5xx + mTimeouts',
-      total: 'mRequests',
-    },
-    rules: [],
-    trafficGuard: { minEventsInLongWindow: 0, minBadEventsInShortWindow: 0 },
-    tenants,
-    overrides: {},
-    resolveAfterMinutes: 30,
-    hysteresisRatio: 1,
-  };
+  return apiSlo({ tenants });
 }
 
 const tenantsNamed = (count: number): string[] => Array.from({ length: count }, (_, i) => `tenant-${String(i).padStart(4, '0')}`);

@@ -10,6 +10,7 @@ import { LocalCloudWatch } from '../../lambda/adapters/local-cloudwatch';
 import type { SloDefinition } from '../../lambda/domain/model';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../lambda/domain/model';
 import type { Log } from '../../lambda/ports';
+import { apiSlo } from '../support/slo-fixture';
 
 const T0 = Date.UTC(2025, 2, 10, 12);
 const at = (minute: number): number => T0 + minute * MINUTE_MS;
@@ -383,30 +384,10 @@ describe('LocalCloudWatch.client()', () => {
 });
 
 describe('CloudWatchMetricSource end-to-end against LocalCloudWatch.client()', () => {
-  const slo: SloDefinition = {
-    name: 'api-availability',
-    objectivePercent: 99.9,
-    periodDays: 30,
-    sli: {
-      kind: 'ratio',
-      namespace: NS,
-      tenantDimension: 'TenantId',
-      dimensions: { Service: 'api' },
-      metrics: [
-        { id: 'mRequests', metricName: 'Requests', stat: 'Sum' },
-        { id: 'm5xx', metricName: 'Errors5xx', stat: 'Sum' },
-        { id: 'mTimeouts', metricName: 'Timeouts', stat: 'Sum' },
-      ],
-      bad: 'm5xx + mTimeouts',
-      total: 'mRequests',
-    },
-    rules: [],
-    trafficGuard: { minEventsInLongWindow: 0, minBadEventsInShortWindow: 0 },
+  const slo: SloDefinition = apiSlo({
+    sli: { namespace: NS },
     tenants: { mode: 'discover', refreshMinutes: 15, exclude: ['t007'] },
-    overrides: {},
-    resolveAfterMinutes: 30,
-    hysteresisRatio: 1,
-  };
+  });
   const tenantIds = Array.from({ length: 150 }, (_, i) => `t${String(i).padStart(3, '0')}`);
 
   /** Tenant i: 100 requests a minute; i % 4 5xx errors a minute; timeouts only for even i, 1 a minute in even minutes. */

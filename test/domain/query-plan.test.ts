@@ -16,36 +16,20 @@ import {
   type PlannedQuery,
 } from '../../lambda/domain/query-plan';
 
+import { apiSlo } from '../support/slo-fixture';
+
 const FROM = Date.UTC(2025, 2, 10, 12);
 const CLOUDWATCH_ID = /^[a-z][a-zA-Z0-9_]*$/;
 
 function sloWith(sli: Partial<RatioSli> = {}, changes: Partial<SloDefinition> = {}): SloDefinition {
-  return {
-    name: 'api-availability',
-    objectivePercent: 99.9,
-    periodDays: 30,
-    sli: {
-      kind: 'ratio',
-      namespace: 'Shop/Api',
-      tenantDimension: 'TenantId',
-      dimensions: { Service: 'api' },
-      metrics: [
-        { id: 'mRequests', metricName: 'Requests', stat: 'Sum' },
-        { id: 'm5xx', metricName: 'Errors5xx', stat: 'Sum' },
-        { id: 'mTimeouts', metricName: 'Timeouts', stat: 'Sum', namespace: 'Shop/Edge', dimensions: { Stage: 'prod' } },
-      ],
-      bad: 'm5xx + mTimeouts',
-      total: 'mRequests',
-      ...sli,
-    },
-    rules: [],
-    trafficGuard: { minEventsInLongWindow: 0, minBadEventsInShortWindow: 0 },
-    tenants: { mode: 'discover', refreshMinutes: 15, exclude: [] },
-    overrides: {},
-    resolveAfterMinutes: 30,
-    hysteresisRatio: 1,
-    ...changes,
-  };
+  // The timeouts metric lives in another namespace with an extra dimension, to show both are carried through.
+  const metrics = [
+    { id: 'mRequests', metricName: 'Requests', stat: 'Sum' },
+    { id: 'm5xx', metricName: 'Errors5xx', stat: 'Sum' },
+    { id: 'mTimeouts', metricName: 'Timeouts', stat: 'Sum', namespace: 'Shop/Edge', dimensions: { Stage: 'prod' } },
+  ];
+  const { sli: sliChanges, ...rest } = changes;
+  return apiSlo({ sli: { metrics, ...sli, ...sliChanges }, ...rest });
 }
 
 const tenantsNamed = (count: number): string[] => Array.from({ length: count }, (_, i) => `tenant-${String(i).padStart(4, '0')}`);

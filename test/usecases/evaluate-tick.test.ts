@@ -12,19 +12,16 @@ import type { CountsRequest, CountsResult, IncidentWorkflowInput, Log, MetricSou
 import { evaluateTick, newEvaluatorCache } from '../../lambda/usecases/evaluate-tick';
 import type { EvaluatorDeps, TransitionEvent } from '../../lambda/usecases/evaluate-tick';
 import { useLocalDynamo } from '../support/dynalite';
+import { apiSlo } from '../support/slo-fixture';
 
 const T0 = Date.UTC(2026, 10, 20, 0, 0, 0);
 const NS = 'Shop';
 const TENANTS = ['acme', 'globex', 'initech', 'umbrella', 'hooli', 'stark'];
 
-const slo: SloDefinition = {
+const slo: SloDefinition = apiSlo({
   name: 'checkout-availability',
-  objectivePercent: 99.9,
-  periodDays: 30,
   sli: {
-    kind: 'ratio',
     namespace: NS,
-    tenantDimension: 'TenantId',
     dimensions: { Service: 'checkout' },
     metrics: [
       { id: 'requests', metricName: 'Requests', stat: 'Sum' },
@@ -35,11 +32,9 @@ const slo: SloDefinition = {
   },
   rules: sreWorkbookPolicy(30),
   trafficGuard: DEFAULT_TRAFFIC_GUARD,
-  tenants: { mode: 'discover', refreshMinutes: 15, exclude: [] },
-  overrides: {},
   resolveAfterMinutes: 10,
   hysteresisRatio: 0.9,
-};
+});
 
 const config: RuntimeConfig = {
   schemaVersion: 1,

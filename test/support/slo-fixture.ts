@@ -1,0 +1,35 @@
+import type { RatioSli, SloDefinition } from '../../lambda/domain/model';
+
+/**
+ * The SLO most tests use: `api-availability` at 99.9% over 30 days, bad = 5xx + timeouts over requests, per
+ * `TenantId`, no rules and no traffic guard unless a test sets them. `sli` changes merge into the SLI.
+ */
+export function apiSlo(changes: Partial<Omit<SloDefinition, 'sli'>> & { readonly sli?: Partial<RatioSli> } = {}): SloDefinition {
+  const { sli, ...rest } = changes;
+  return {
+    name: 'api-availability',
+    objectivePercent: 99.9,
+    periodDays: 30,
+    sli: {
+      kind: 'ratio',
+      namespace: 'Shop/Api',
+      tenantDimension: 'TenantId',
+      dimensions: { Service: 'api' },
+      metrics: [
+        { id: 'mRequests', metricName: 'Requests', stat: 'Sum' },
+        { id: 'm5xx', metricName: 'Errors5xx', stat: 'Sum' },
+        { id: 'mTimeouts', metricName: 'Timeouts', stat: 'Sum' },
+      ],
+      bad: 'm5xx + mTimeouts',
+      total: 'mRequests',
+      ...sli,
+    },
+    rules: [],
+    trafficGuard: { minEventsInLongWindow: 0, minBadEventsInShortWindow: 0 },
+    tenants: { mode: 'discover', refreshMinutes: 15, exclude: [] },
+    overrides: {},
+    resolveAfterMinutes: 30,
+    hysteresisRatio: 1,
+    ...rest,
+  };
+}
