@@ -6,14 +6,17 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import { CloudWatchMetricSource } from '../adapters/cloudwatch-metric-source';
 import { DynamoStateStore } from '../adapters/dynamo-state-store';
 import { SfnWorkflowStarter } from '../adapters/sfn-workflow-starter';
+import { SnsNotifier, snsNotifierOptionsFromEnvironment } from '../adapters/sns-notifier';
 import { createLogger } from '../adapters/powertools-log';
 import { evaluateTick, newEvaluatorCache } from '../usecases/evaluate-tick';
-import type { EvaluatorDeps, TickReport } from '../usecases/evaluate-tick';
+import type { EvaluatorCache, EvaluatorDeps, TickOptions, TickReport } from '../usecases/evaluate-tick';
 import type { RuntimeConfig } from '../domain/model';
+import { ALERT_ENVIRONMENT } from '../domain/alert-message';
 import { loadBundledRuntimeConfig, requireEnv } from './runtime-config';
 
 export class InvalidScheduleEventError extends Error {
@@ -23,10 +26,23 @@ export class InvalidScheduleEventError extends Error {
   }
 }
 
-/** Raised after a tick in which some SLO could not be evaluated, so the Errors alarm sees it. */
+/**
+ * Raised after a tick in which some SLO could not be evaluated or some alert could not be delivered, so the Errors
+ * alarm sees it. Every other SLO was still evaluated and every other alert sent before this is thrown.
+ */
 export class EvaluatorTickError extends Error {
-  constructor(readonly skipped: readonly { readonly slo: string; readonly reason: string }[]) {
-    super(`Evaluator skipped ${skipped.length} SLO(s): ${skipped.map((s) => `${s.slo} (${s.reason})`).join('; ')}`);
+  constructor(
+    readonly skipped: readonly { readonly slo: string; readonly reason: string }[],
+    /** Alerts not delivered, per SLO (only SLOs with at least one). */
+    readonly alertFailures: readonly { readonly slo: string; readonly count: number }[] = [],
+  ) {
+    const problems = [
+      ...(skipped.length > 0 ? [`skipped ${skipped.length} SLO(s): ${skipped.map((s) => `${s.slo} (${s.reason})`).join('; ')}`] : []),
+      ...(alertFailures.length > 0
+        ? [`could not deliver ${alertFailures.map((a) => `${a.count} alert(s) of ${a.slo}`).join('; ')}`]
+        : []),
+    ];
+    super(`Evaluator ${problems.join('; and ')}`);
     this.name = 'EvaluatorTickError';
   }
 }
@@ -53,39 +69,33 @@ export function tickTime(event: unknown, clockNow: number): { now: number; late:
   return { now: parsed, late: false };
 }
 
-const { logger, log } = createLogger('burnwatch-evaluator');
-const cache = newEvaluatorCache();
-let wiring: { config: RuntimeConfig; deps: EvaluatorDeps } | undefined;
-
-function wire(): { config: RuntimeConfig; deps: EvaluatorDeps } {
-  if (wiring) return wiring;
-  const config = loadBundledRuntimeConfig(process.env, __dirname);
-  const tableName = requireEnv(process.env, 'STATE_TABLE_NAME');
-  const workflowArn = requireEnv(process.env, 'WORKFLOW_ARN');
-  const cloudwatch = new CloudWatchClient({ maxAttempts: 1 }); // the metric source does its own backoff
-  const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
-  wiring = {
-    config,
-    deps: {
-      metrics: new CloudWatchMetricSource(cloudwatch, { maxConcurrentRequests: config.evaluator.maxConcurrentRequests }),
-      store: new DynamoStateStore(doc, tableName),
-      workflow: new SfnWorkflowStarter(new SFNClient({}), workflowArn),
-      log,
-      emitMetrics: (documents) => {
-        for (const document of documents) process.stdout.write(`${JSON.stringify(document)}\n`);
-      },
-    },
-  };
-  return wiring;
+export interface EvaluatorWiring {
+  readonly config: RuntimeConfig;
+  readonly deps: EvaluatorDeps;
 }
 
-export const handler = async (event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>): Promise<TickReport> => {
-  logger.resetKeys();
-  const { config, deps } = wire();
-  const { now, late } = tickTime(event, Date.now());
-  logger.appendKeys({ tickAt: new Date(now).toISOString(), requestId: context?.awsRequestId ?? 'local' });
+export interface RunTickOptions extends TickOptions {
+  /** Called with the instant the tick evaluates, before it starts (the handler appends it to the log keys). */
+  readonly onTickTime?: (now: number, late: boolean) => void;
+}
+
+/**
+ * One invocation after the wiring: picks the tick's instant, evaluates, logs the summary and throws
+ * {@link EvaluatorTickError} when an SLO was skipped or an alert was not delivered, so the invocation fails.
+ */
+export async function runEvaluatorTick(
+  event: unknown,
+  clockNow: number,
+  wiring: EvaluatorWiring,
+  cache: EvaluatorCache,
+  options: RunTickOptions = {},
+): Promise<TickReport> {
+  const { config, deps } = wiring;
+  const { log } = deps;
+  const { now, late } = tickTime(event, clockNow);
+  options.onTickTime?.(now, late);
   if (late) log.warn('Tick delivered late; evaluating as of now', { event: JSON.stringify(event).slice(0, 500) });
-  const report = await evaluateTick(config, deps, cache, now, context ? { remainingMs: () => context.getRemainingTimeInMillis() } : {});
+  const report = await evaluateTick(config, deps, cache, now, options);
   log.info('Tick complete', {
     slos: report.slos.map((s) => ({
       slo: s.slo,
@@ -96,12 +106,58 @@ export const handler = async (event: unknown, context?: Pick<Context, 'getRemain
       transitions: s.transitions,
       stateWrites: s.stateWrites,
       incidentsOpened: s.incidentsOpened.length,
+      alertFailures: s.alertFailures,
       getMetricDataCalls: s.fetch.calls,
       metricsRequested: s.fetch.metricsRequested,
     })),
     skipped: report.skipped,
   });
-  // A skipped SLO is an error the operator must see (alarm on Errors), after every other SLO was evaluated.
-  if (report.skipped.length > 0) throw new EvaluatorTickError(report.skipped);
+  // A skipped SLO or an undelivered alert is an error the operator must see (alarm on Errors), raised after every
+  // other SLO was evaluated. An undelivered alert cannot be re-sent by a retried tick (the incident is already
+  // stored), so failing the invocation is what makes it seen.
+  const alertFailures = report.slos.filter((s) => s.alertFailures > 0).map((s) => ({ slo: s.slo, count: s.alertFailures }));
+  if (report.skipped.length > 0 || alertFailures.length > 0) throw new EvaluatorTickError(report.skipped, alertFailures);
   return report;
+}
+
+const { logger, log } = createLogger('burnwatch-evaluator');
+const cache = newEvaluatorCache();
+let wiring: EvaluatorWiring | undefined;
+
+function wire(): EvaluatorWiring {
+  if (wiring) return wiring;
+  const config = loadBundledRuntimeConfig(process.env, __dirname);
+  const tableName = requireEnv(process.env, 'STATE_TABLE_NAME');
+  const workflowArn = requireEnv(process.env, 'WORKFLOW_ARN');
+  const cloudwatch = new CloudWatchClient({ maxAttempts: 1 }); // the metric source does its own backoff
+  const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+  // The evaluator announces tenants joining an open incident and incidents resolving. Without the topic those alerts
+  // cannot go out: say so at every cold start rather than dropping them unseen.
+  const alertsConfigured = (process.env[ALERT_ENVIRONMENT.topicArn] ?? '') !== '';
+  if (!alertsConfigured) {
+    log.warn('No alert topic configured: escalated and resolved alerts are not sent', { variable: ALERT_ENVIRONMENT.topicArn });
+  }
+  wiring = {
+    config,
+    deps: {
+      metrics: new CloudWatchMetricSource(cloudwatch, { maxConcurrentRequests: config.evaluator.maxConcurrentRequests }),
+      store: new DynamoStateStore(doc, tableName),
+      workflow: new SfnWorkflowStarter(new SFNClient({}), workflowArn),
+      log,
+      ...(alertsConfigured ? { notifier: new SnsNotifier(new SNSClient({}), snsNotifierOptionsFromEnvironment(process.env)) } : {}),
+      emitMetrics: (documents) => {
+        for (const document of documents) process.stdout.write(`${JSON.stringify(document)}\n`);
+      },
+    },
+  };
+  return wiring;
+}
+
+export const handler = async (event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>): Promise<TickReport> => {
+  logger.resetKeys();
+  logger.appendKeys({ requestId: context?.awsRequestId ?? 'local' });
+  return runEvaluatorTick(event, Date.now(), wire(), cache, {
+    ...(context ? { remainingMs: () => context.getRemainingTimeInMillis() } : {}),
+    onTickTime: (now) => logger.appendKeys({ tickAt: new Date(now).toISOString() }),
+  });
 };

@@ -23,13 +23,14 @@ import { evaluateTenant } from '../domain/rules';
 import { nextAlertState } from '../domain/alert-state';
 import type { TieredCounts } from '../domain/windows';
 import {
+  appendTimeline,
   groupingDecision,
   joinIncident,
   openIncident,
   recoverTenant,
   resolveIfAllRecovered,
 } from '../domain/incident';
-import type { FetchStats, Log, MetricSource, Notifier, StateStore, WorkflowStarter } from '../ports';
+import type { FetchStats, Log, MetricSource, Notifier, StateStore, WorkflowStarter, WriteOutcome } from '../ports';
 import type { AlertEvent, AlertTenant } from '../domain/alert-message';
 import { labelWindows } from '../domain/policy';
 
@@ -357,10 +358,14 @@ async function applyIncidents(
       burnRates: p.next.burnRates,
       budgetRemaining: p.next.budgetRemaining,
     }));
-    for (let attempt = 0; attempt < MAX_WRITE_RETRIES; attempt += 1) {
+    let settled = false;
+    for (let attempt = 0; attempt < MAX_WRITE_RETRIES && !settled; attempt += 1) {
       const pointer = await deps.store.getOpenIncidentPointer(slo.name);
       const current = pointer ? await deps.store.getIncident(pointer.incidentId) : null;
-      const decision = groupingDecision({
+      // A tenant already burning in the open incident was recorded by an earlier attempt that failed before writing
+      // its state (e.g. StartExecution throttled): finish that attempt in the same incident, whatever its age.
+      const retry = current !== null && current.status !== 'resolved' && joining.some((t) => isBurningIn(current, t.tenant));
+      const decision = retry ? ({ action: 'join' } as const) : groupingDecision({
         pointer: pointer ? { incidentId: pointer.incidentId, openedAt: pointer.openedAt } : null,
         openIncident: current,
         newlyBurning: joining.map((t) => t.tenant),
@@ -383,23 +388,38 @@ async function applyIncidents(
         } else if (newTenants.length > 0) {
           if (!(await notify(deps, alertEvent('escalated', slo, updated, pending, now, newTenants)))) outcome.alertFailures += 1;
         }
-        break;
+        if (retry) await restartExecutions(deps, before, earliestOnset(burning, now));
+        settled = true;
+        continue;
       }
       const created = openIncident({ slo: slo.name, severity, tenants: joining, now });
       const id = created.id;
       if ((await deps.store.createIncident(created)) === 'conflict') continue; // an overlapping tick opened it: re-read and join
-      const pointerWrite = await deps.store.putOpenIncidentPointer(
-        { slo: slo.name, incidentId: id, openedAt: now, version: (pointer?.version ?? 0) + 1 },
-        pointer?.version ?? 0,
-      );
+      let pointerWrite: WriteOutcome;
+      try {
+        pointerWrite = await deps.store.putOpenIncidentPointer(
+          { slo: slo.name, incidentId: id, openedAt: now, version: (pointer?.version ?? 0) + 1 },
+          pointer?.version ?? 0,
+        );
+      } catch (error) {
+        // No pointer names it, so no later tick would find it: close it before failing, or it stays open for ever.
+        await supersede(deps, created, now, `opening failed (${describeError(error)}); the next tick opens the burn again`);
+        throw error;
+      }
       if (pointerWrite === 'conflict') {
-        deps.log.warn('Open-incident pointer moved while opening an incident', { slo: slo.name, incidentId: id });
+        // An overlapping tick opened another incident between our read and our write: that one owns the burn. Close
+        // ours before its workflow starts (no second page) and join theirs on the next attempt.
+        deps.log.warn('Open-incident pointer moved while opening an incident; joining the other', { slo: slo.name, incidentId: id });
+        await supersede(deps, created, now, 'an overlapping tick opened an incident for this SLO first; its tenants join that one');
+        continue;
       }
       for (const t of joining) outcome.incidentOf.set(t.tenant, id);
       outcome.opened.push(id);
       await startWorkflow(deps, created, id, earliestOnset(burning, now));
-      break;
+      settled = true;
     }
+    // Never drop a burn silently: fail the SLO (its tenant states stay unwritten), so the next tick retries it.
+    if (!settled) throw new IncidentWriteConflictError(`for ${joining.length} burning tenant(s) of ${slo.name}`);
   }
 
   for (const item of recovered) {
@@ -492,10 +512,27 @@ async function escalateWithinIncident(
     if (updated !== incident && (await deps.store.updateIncident(updated, incident.version)) === 'conflict') continue;
     if (incident.severity !== 'page' && updated.severity === 'page') {
       await startWorkflow(deps, updated, `${updated.id}-page`, earliestOnset(items, now));
+    } else if (updated === incident) {
+      // Already recorded by an earlier attempt that failed before writing the states: its start may not have happened.
+      await restartExecutions(deps, incident, earliestOnset(items, now));
     }
     return true;
   }
   throw new IncidentWriteConflictError(incidentId);
+}
+
+/**
+ * Closes an incident this tick created but must not keep (never announced, no workflow started), with the reason in
+ * its timeline. If even that write fails, the error log names it so an operator can close it.
+ */
+async function supersede(deps: EvaluatorDeps, incident: Incident, now: number, reason: string): Promise<void> {
+  const closed: Incident = { ...appendTimeline(incident, now, 'superseded', reason), status: 'resolved', resolvedAt: now };
+  try {
+    if ((await deps.store.updateIncident(closed, incident.version)) === 'written') return;
+    deps.log.error('Superseded incident changed under us; left as it is', { incidentId: incident.id, reason });
+  } catch (error) {
+    deps.log.error('Could not close a superseded incident; close it by hand', { incidentId: incident.id, reason, error: describeError(error) });
+  }
 }
 
 export class IncidentWriteConflictError extends Error {
@@ -503,6 +540,19 @@ export class IncidentWriteConflictError extends Error {
     super(`incident ${incidentId}: still changed by another writer after ${MAX_WRITE_RETRIES} attempts; the next tick retries`);
     this.name = 'IncidentWriteConflictError';
   }
+}
+
+function isBurningIn(incident: Incident, tenant: string): boolean {
+  return incident.tenants.some((t) => t.tenant === tenant && t.recoveredAt === null);
+}
+
+/**
+ * Starts again every execution the incident should have: `<id>` from its opening, and `<id>-page` once its severity
+ * was raised. Names are idempotency keys, so an execution that did start is answered as already started.
+ */
+async function restartExecutions(deps: EvaluatorDeps, incident: Incident, onsetAt: number): Promise<void> {
+  await startWorkflow(deps, incident, incident.id, onsetAt);
+  if (incident.timeline.some((entry) => entry.step === 'severity-raised')) await startWorkflow(deps, incident, `${incident.id}-page`, onsetAt);
 }
 
 function earliestOnset(items: readonly { next: TenantAlertState }[], now: number): number {

@@ -16,6 +16,9 @@ import { EVALUATOR_DEFAULTS, SLO_DEFAULTS } from './defaults';
 import type { BurnwatchProps, EvaluatorProps, RatioSliProps, SloProps, TenantOverrideProps, TenantsProps } from './props';
 import { resolveBurnRateRules } from './rules';
 import { assertValidBurnwatchProps } from './validate';
+import type { AlertsProps } from './alerts';
+import { normalizeWorkflowProps } from './workflow';
+import type { NormalizedWorkflowConfig } from './workflow';
 
 /** How the evaluator function is deployed; not part of what the function reads at run time. */
 export interface EvaluatorFunctionSettings {
@@ -29,6 +32,10 @@ export interface NormalizedBurnwatchConfig {
   /** What the evaluator reads from `BURNWATCH_CONFIG`. */
   readonly runtime: RuntimeConfig;
   readonly evaluatorFunction: EvaluatorFunctionSettings;
+  /** What the incident workflow's functions read, and what its construct needs. */
+  readonly workflow: NormalizedWorkflowConfig;
+  /** Alert delivery, as configured (validated; the stack turns it into subscriptions). */
+  readonly alerts: AlertsProps;
 }
 
 function normalizeSli(sli: RatioSliProps): RatioSli {
@@ -125,5 +132,7 @@ export function normalizeBurnwatchProps(props: BurnwatchProps, source?: string):
       reservedConcurrency: evaluator.reservedConcurrency,
       memorySize: evaluator.memorySize,
     },
+    workflow: normalizeWorkflowProps(props.workflow),
+    alerts: props.alerts ?? {},
   };
 }

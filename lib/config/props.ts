@@ -8,6 +8,8 @@
  * with their own validator in `validate.ts`.
  */
 import type { Severity } from '../../lambda/domain/model';
+import type { AlertsProps } from './alerts';
+import type { WorkflowProps } from './workflow';
 
 /** Everything Burnwatch watches and how the evaluator runs. */
 export interface BurnwatchProps {
@@ -18,6 +20,16 @@ export interface BurnwatchProps {
    * @default - every field at its documented default
    */
   readonly evaluator?: EvaluatorProps;
+  /**
+   * How the incident workflow collects context and mitigates (see lib/config/workflow.ts).
+   * @default - recommend mode: plan and alert, change nothing; no resources mapped
+   */
+  readonly workflow?: WorkflowProps;
+  /**
+   * Where alerts go: email, HTTPS, Slack (AWS Chatbot), PagerDuty, and the operators of Burnwatch itself.
+   * @default - alerts are published to the stack's topic only (output `AlertTopicArn`)
+   */
+  readonly alerts?: AlertsProps;
 }
 
 /** One service level objective, evaluated separately for every tenant. */

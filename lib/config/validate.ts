@@ -13,6 +13,8 @@ import { BurnwatchConfigError, formatGiven } from './errors';
 import type { ConfigPath, ConfigProblem } from './errors';
 import type { BurnwatchProps, BurnRateRuleProps, EvaluatorProps } from './props';
 import { resolveBurnRateRule } from './rules';
+import { checkWorkflow } from './workflow';
+import { checkAlerts } from './alerts';
 
 export const SLO_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const METRIC_ID_PATTERN = /^[a-z][a-zA-Z0-9_]*$/;
@@ -550,10 +552,18 @@ function checkEvaluator(c: ConfigChecker, path: ConfigPath, value: unknown): voi
  * One validator per top-level section of `BurnwatchProps`. The record type makes a new section in props.ts fail
  * to compile until its validator is added here.
  */
-const SECTIONS: Readonly<Record<keyof BurnwatchProps, (c: ConfigChecker, path: ConfigPath, value: unknown) => void>> = {
+const SECTIONS: Readonly<Record<keyof BurnwatchProps, (c: ConfigChecker, path: ConfigPath, value: unknown, root: Record<string, unknown>) => void>> = {
   slos: checkSlos,
   evaluator: checkEvaluator,
+  workflow: (c, path, value, root) => checkWorkflow(c, path, value, sloNamesOf(root.slos)),
+  alerts: checkAlerts,
 };
+
+/** The names the SLOs give, for sections that refer to SLOs; undefined when the list itself is unusable. */
+function sloNamesOf(slos: unknown): ReadonlySet<string> | undefined {
+  if (!Array.isArray(slos)) return undefined;
+  return new Set(slos.flatMap((slo: unknown) => (isPlainObject(slo) && typeof slo.name === 'string' ? [slo.name] : [])));
+}
 
 /** Every problem in the configuration, in document order; empty when it is valid. */
 export function validateBurnwatchProps(props: unknown): ConfigProblem[] {
@@ -561,7 +571,7 @@ export function validateBurnwatchProps(props: unknown): ConfigProblem[] {
   const sections = Object.keys(SECTIONS) as (keyof BurnwatchProps)[];
   const root = c.object([], props, sections, `an object with ${sections.join(', ')}`, true);
   if (root) {
-    for (const section of sections) SECTIONS[section](c, [section], root[section]);
+    for (const section of sections) SECTIONS[section](c, [section], root[section], root);
   }
   return c.problems;
 }

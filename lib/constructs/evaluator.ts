@@ -40,6 +40,11 @@ export interface EvaluatorConstructProps {
    * @default - encrypted with a key owned by CloudWatch Logs
    */
   readonly logEncryptionKey?: IKey;
+  /**
+   * Variables that let the evaluator publish alerts (AlertChannels' `publisherEnvironment`).
+   * @default - the evaluator publishes no alerts
+   */
+  readonly alertEnvironment?: Readonly<Record<string, string>>;
 }
 
 export class Evaluator extends Construct {
@@ -66,6 +71,7 @@ export class Evaluator extends Construct {
         [EVALUATOR_ENVIRONMENT.configFile]: RUNTIME_CONFIG_FILE,
         [EVALUATOR_ENVIRONMENT.tableName]: props.table.tableName,
         [EVALUATOR_ENVIRONMENT.workflowArn]: props.workflow.stateMachineArn,
+        ...props.alertEnvironment,
       },
     });
 

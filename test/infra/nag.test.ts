@@ -13,6 +13,14 @@ function acknowledgements(scope: IConstruct): { path: string; id: string; reason
   );
 }
 
+const ALL_CHANNELS = {
+  email: [{ address: 'oncall@example.com', filter: { severity: ['page' as const] } }],
+  https: [{ url: 'https://hooks.example.com/burnwatch' }],
+  slack: { workspaceId: 'T0123ABCD', channelId: 'C0123ABCD' },
+  pagerDuty: { routingKeySecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:burnwatch/pagerduty-AbCdEf' },
+  operatorEmails: ['sre-lead@example.com'],
+};
+
 describe('cdk-nag AwsSolutions checks', () => {
   let app: App;
   let stack: BurnwatchStack;
@@ -33,6 +41,18 @@ describe('cdk-nag AwsSolutions checks', () => {
     expect(report.success).toBe(true);
   });
 
+  it('leaves no unacknowledged finding with every alert channel configured', () => {
+    // Prepare: email, HTTPS, Slack, PagerDuty and operator emails
+    const channelsApp = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const channels = new BurnwatchStack(channelsApp, 'Burnwatch', { burnwatch: validProps({ alerts: ALL_CHANNELS }) });
+
+    // Act
+    const report = new AwsSolutionsChecks(channelsApp, { verbose: true }).validateScope(channels);
+
+    // Assess
+    expect(report.violations.map((v) => `${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
+  });
+
   it('synthesizes with the checks registered the way bin/app.ts registers them', () => {
     // Prepare
     const checkedApp = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -46,19 +66,27 @@ describe('cdk-nag AwsSolutions checks', () => {
   it('narrows every acknowledgement to one finding on one construct, with a reason', () => {
     // Act
     const acknowledged = acknowledgements(stack);
+    const ids = acknowledged.map(({ id }) => id);
 
-    // Assess
-    expect(acknowledged.map(({ path, id }) => `${path} ${id}`).sort()).toEqual(
-      [
-        'Burnwatch/Evaluator/Function AwsSolutions-L1',
-        'Burnwatch/Evaluator/FunctionRole AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-        'Burnwatch/Evaluator/FunctionRole AwsSolutions-IAM5[Action::kms:ReEncrypt*]',
-        'Burnwatch/Evaluator/FunctionRole AwsSolutions-IAM5[Resource::*]',
-        'Burnwatch/IncidentWorkflow/StateMachine/Role AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-        'Burnwatch/IncidentWorkflow/StateMachine/Role AwsSolutions-IAM5[Action::kms:ReEncrypt*]',
-        'Burnwatch/IncidentWorkflow/StateMachine/Role AwsSolutions-IAM5[Resource::*]',
-      ].sort(),
-    );
+    // Assess: only these kinds of finding are accepted, each narrowed to what it covers
+    const accepted = [
+      /^AwsSolutions-L1$/, // the pinned NODEJS_22_X runtime (a newer one exists)
+      /^AwsSolutions-IAM5\[Resource::\*\]$/, // read APIs that AWS only allows on "*" (justified per construct)
+      /^AwsSolutions-IAM5\[Action::kms:(GenerateDataKey|ReEncrypt)\*\]$/, // key grants made by CDK
+      /^AwsSolutions-IAM5\[Action::s3:Abort\*\]$/, // bucket.grantPut: clean up a failed multipart upload
+      /^AwsSolutions-IAM5\[Resource::<IncidentWorkflowForensicBucket[0-9A-F]+\.Arn>\/\*\]$/, // objects of the forensic bucket only
+      /^AwsSolutions-S1$/, // server access logs on the forensic bucket
+      /^AwsSolutions-IAM5\[Resource::<IncidentWorkflow[A-Za-z]+Function[0-9A-F]+\.Arn>:\*\]$/, // versions of the workflow's own functions
+    ];
+    expect(ids.filter((id) => !accepted.some((pattern) => pattern.test(id)))).toEqual([]);
+    // Never on the stack as a whole: each acknowledgement names the construct it covers.
+    for (const { path } of acknowledged) expect(path.split('/').length).toBeGreaterThan(2);
+    // The functions that act on the account (rollback, scale-out) get no Resource::* beyond what the reason explains.
+    expect(acknowledged.filter(({ path }) => path === 'Burnwatch/Evaluator/FunctionRole').map(({ id }) => id).sort()).toEqual([
+      'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      'AwsSolutions-IAM5[Action::kms:ReEncrypt*]',
+      'AwsSolutions-IAM5[Resource::*]',
+    ]);
     for (const { reason } of acknowledged) expect(reason.length).toBeGreaterThan(60);
   });
 });

@@ -1,0 +1,51 @@
+/**
+ * The ports the incident workflow's steps need beyond lambda/ports.ts. Each is the small slice of an adapter a
+ * step calls (SnsNotifier, ForensicStore, the collectors, the actions), so tests and the demo can pass plain
+ * objects. Steps take them as arguments, never as singletons.
+ */
+import type { AutoScalingCollectorResult, AutoScalingScope } from '../../adapters/collectors/autoscaling';
+import type { CodeDeployCollectorResult, CodeDeployScope } from '../../adapters/collectors/codedeploy';
+import type { CollectorReport, CollectRequest } from '../../adapters/collectors/common';
+import type { ColdStartScope } from '../../adapters/collectors/lambda-cold-starts';
+import type { RdsScope } from '../../adapters/collectors/rds';
+import type { ForensicLocation } from '../../adapters/forensics-s3';
+import type { AlertEvent } from '../../domain/alert-message';
+import type { ActionKind, ActionResult, PlannedAction } from '../../domain/model';
+import type { Clock, GuardStore, Log, MetricSource, StateStore } from '../../ports';
+
+/** Sends a rendered alert (SNS in production); throws when it could not be delivered. */
+export interface AlertPublisher {
+  publish(event: AlertEvent): Promise<{ messageId: string }>;
+}
+
+/** Stores a forensic bundle (S3 in production); `now` picks the folder, so a fixed time overwrites one object. */
+export interface ForensicWriter {
+  write(incidentId: string, bundle: object, now: number): Promise<ForensicLocation>;
+}
+
+export interface Collectors {
+  readonly autoscaling: { collect(request: CollectRequest<AutoScalingScope>): Promise<AutoScalingCollectorResult> };
+  readonly codedeploy: { collect(request: CollectRequest<CodeDeployScope>): Promise<CodeDeployCollectorResult> };
+  readonly rds: { collect(request: CollectRequest<RdsScope>): Promise<CollectorReport> };
+  readonly lambda: { collect(request: CollectRequest<ColdStartScope>): Promise<CollectorReport> };
+}
+
+/** Changes one resource as planned; throws ActionRefusedError when the action must not run (nothing changed). */
+export interface ActionRunner {
+  execute(action: PlannedAction, now: number): Promise<ActionResult>;
+}
+
+/** A runner for every kind that changes a resource (notify-only changes nothing and has none). */
+export type ActionRunners = Readonly<Record<Exclude<ActionKind, 'notify-only'>, ActionRunner>>;
+
+export interface WorkflowDeps {
+  readonly clock: Clock;
+  readonly log: Log;
+  readonly store: StateStore;
+  readonly guards: GuardStore;
+  readonly metrics: MetricSource;
+  readonly alerts: AlertPublisher;
+  readonly forensics: ForensicWriter;
+  readonly collectors: Collectors;
+  readonly actions: ActionRunners;
+}

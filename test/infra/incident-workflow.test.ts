@@ -1,0 +1,230 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import type { RuntimeConfig } from '../../lambda/domain/model';
+import type { WorkflowProps } from '../../lib/config/workflow';
+import { normalizeWorkflowProps } from '../../lib/config/workflow';
+import { AlertChannels } from '../../lib/constructs/alert-channels';
+import { IncidentWorkflow, IncidentWorkflowConfigError, LAMBDA_TRANSIENT_ERRORS } from '../../lib/constructs/incident-workflow';
+import { thrownBy } from '../config/fixtures';
+import { checkoutSlo, runtimeConfig } from '../support/faults';
+
+type Resource = { Type: string; Properties: Record<string, any> };
+type Statement = { Sid?: string; Action: string | string[]; Resource: unknown; Effect: string };
+
+const MUTATING_ACTIONS = ['autoscaling:UpdateAutoScalingGroup', 'codedeploy:StopDeployment'];
+
+const runtime: RuntimeConfig = runtimeConfig(checkoutSlo({ name: 'checkout', tenants: { mode: 'list', tenants: ['acme'] } }));
+
+/** Mapped: two groups and two deployment groups; allowlisted: one of each. */
+const AUTO: WorkflowProps = {
+  mitigationMode: 'auto',
+  allowlist: ['web', 'shop/prod'],
+  scaleOut: { ceilings: { web: 12 } },
+  resources: {
+    checkout: {
+      autoScalingGroups: [{ name: 'web' }, { name: 'batch' }],
+      deploymentGroups: [{ application: 'shop', group: 'prod' }, { application: 'shop', group: 'canary' }],
+      rdsInstances: [{ identifier: 'orders-db' }],
+    },
+  },
+};
+
+function synth(workflow: WorkflowProps, options: { connect?: boolean; retentionDays?: number } = {}): { template: Template; resources: Record<string, Resource>; construct: IncidentWorkflow } {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const table = new Table(stack, 'State', { partitionKey: { name: 'pk', type: AttributeType.STRING }, sortKey: { name: 'sk', type: AttributeType.STRING } });
+  const key = new Key(stack, 'Key');
+  const construct = new IncidentWorkflow(stack, 'Workflow', {
+    table,
+    runtimeConfig: runtime,
+    workflow: normalizeWorkflowProps(workflow),
+    logEncryptionKey: key,
+    forensicEncryptionKey: key,
+    ...(options.retentionDays === undefined ? {} : { forensicRetentionDays: options.retentionDays }),
+  });
+  if (options.connect !== false) {
+    const alerts = new AlertChannels(stack, 'Alerts', { publishers: construct.alertPublishers });
+    construct.connectAlerts(alerts);
+  }
+  const template = Template.fromStack(stack);
+  return { template, resources: template.toJSON().Resources as Record<string, Resource>, construct };
+}
+
+function statementsOf(resources: Record<string, Resource>, functionId: RegExp): Statement[] {
+  const [fnId] = Object.keys(resources).filter((id) => resources[id]!.Type === 'AWS::Lambda::Function' && functionId.test(id));
+  const roleId = resources[fnId!]!.Properties.Role['Fn::GetAtt'][0] as string;
+  return Object.values(resources)
+    .filter((r) => r.Type === 'AWS::IAM::Policy' && (r.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === roleId))
+    .flatMap((r) => r.Properties.PolicyDocument.Statement as Statement[]);
+}
+
+const actionsOf = (statement: Statement): string[] => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]);
+
+function allStatements(resources: Record<string, Resource>): Statement[] {
+  return Object.values(resources)
+    .filter((r) => r.Type === 'AWS::IAM::Policy')
+    .flatMap((r) => r.Properties.PolicyDocument.Statement as Statement[]);
+}
+
+/** The ARN text of a resource, with references shown as `${Ref}`. */
+function arnText(resource: unknown): string {
+  if (typeof resource === 'string') return resource;
+  const join = (resource as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+  if (join === undefined) return JSON.stringify(resource);
+  return join[1].map((part) => (typeof part === 'string' ? part : `\${${(part as { Ref?: string }).Ref ?? 'ref'}}`)).join(join[0]);
+}
+
+describe('IncidentWorkflow in auto mode', () => {
+  const { template, resources } = synth(AUTO);
+
+  it('scopes UpdateAutoScalingGroup to the allowlisted group, by name, never to "*"', () => {
+    // Act
+    const statements = allStatements(resources).filter((s) => actionsOf(s).includes('autoscaling:UpdateAutoScalingGroup'));
+    // Assess
+    expect(statements).toHaveLength(1);
+    expect([statements[0]!.Resource].flat().map(arnText)).toEqual(['arn:${AWS::Partition}:autoscaling:eu-west-1:123456789012:autoScalingGroup:*:autoScalingGroupName/web']);
+  });
+
+  it('scopes StopDeployment to the allowlisted deployment group ARN only', () => {
+    // Act
+    const statements = allStatements(resources).filter((s) => actionsOf(s).includes('codedeploy:StopDeployment'));
+    // Assess
+    expect(statements).toHaveLength(1);
+    expect([statements[0]!.Resource].flat().map(arnText)).toEqual(['arn:${AWS::Partition}:codedeploy:eu-west-1:123456789012:deploymentgroup:shop/prod']);
+  });
+
+  it('grants mutating actions to no statement with a "*" resource and to no role but the Act function', () => {
+    // Act
+    const mutating = allStatements(resources).filter((s) => actionsOf(s).some((action) => MUTATING_ACTIONS.includes(action)));
+    const actStatements = statementsOf(resources, /ActFunction/);
+    // Assess
+    for (const statement of mutating) expect([statement.Resource].flat()).not.toContain('*');
+    expect(mutating.every((statement) => actStatements.includes(statement))).toBe(true);
+    expect(allStatements(resources).flatMap(actionsOf).filter((action) => action.endsWith('*') && action.startsWith('autoscaling:'))).toEqual([]);
+  });
+
+  it('gives the collectors read actions only, CodeDeploy reads scoped to the mapped deployment groups', () => {
+    // Act
+    const statements = statementsOf(resources, /CollectFunction/);
+    const actions = statements.flatMap(actionsOf);
+    // Assess
+    expect(actions).toEqual(expect.arrayContaining(['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeScalingActivities', 'rds:DescribeEvents', 'cloudwatch:GetMetricData']));
+    expect(actions.filter((action) => !/^(autoscaling:Describe|rds:Describe|codedeploy:(List|BatchGet)|cloudwatch:GetMetricData|logs:|xray:)/.test(action))).toEqual([]);
+    const codedeployRead = statements.find((s) => actionsOf(s).includes('codedeploy:ListDeployments'));
+    expect([codedeployRead!.Resource].flat().map(arnText).sort()).toEqual([
+      'arn:${AWS::Partition}:codedeploy:eu-west-1:123456789012:deploymentgroup:shop/canary',
+      'arn:${AWS::Partition}:codedeploy:eu-west-1:123456789012:deploymentgroup:shop/prod',
+    ]);
+  });
+
+  it('lets the notifying functions publish alerts through the alert channels, and nothing else', () => {
+    // Act
+    const publishers = [/NotifyFunction/, /RequestApprovalFunction/, /RecordFailureFunction/].map((id) => statementsOf(resources, id).flatMap(actionsOf));
+    const others = [/CollectFunction/, /AnalyseFunction/, /ActFunction/, /ValidateFunction/, /RecordFunction[A-F0-9]/].map((id) => statementsOf(resources, id).flatMap(actionsOf));
+    // Assess
+    for (const actions of publishers) expect(actions).toContain('sns:Publish');
+    for (const actions of others) expect(actions).not.toContain('sns:Publish');
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.notifyHandler',
+      Environment: { Variables: Match.objectLike({ ALERT_TOPIC_ARN: Match.anyValue(), BURNWATCH_CONFIG_FILE: 'burnwatch-config.json' }) },
+    });
+  });
+
+  it('keeps forensic bundles encrypted, private, versioned, TLS-only, expiring and retained', () => {
+    // Assess
+    template.hasResource('AWS::S3::Bucket', {
+      DeletionPolicy: 'Retain',
+      Properties: {
+        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: Match.anyValue() }, BucketKeyEnabled: true }] },
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        VersioningConfiguration: { Status: 'Enabled' },
+        LifecycleConfiguration: {
+          Rules: [Match.objectLike({ Status: 'Enabled', ExpirationInDays: 365, NoncurrentVersionExpiration: { NoncurrentDays: 30 } })],
+        },
+      },
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
+    });
+  });
+
+  it('logs ALL execution events with data to a KMS-encrypted log group, with X-Ray tracing', () => {
+    // Act
+    const [machine] = Object.values(resources).filter((r) => r.Type === 'AWS::StepFunctions::StateMachine');
+    const logGroupId = machine!.Properties.LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0] as string;
+    // Assess
+    expect(machine!.Properties).toMatchObject({
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true },
+    });
+    expect(resources[logGroupId]!.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^Key/), 'Arn'] });
+  });
+
+  it('times out after one hour by default, enough for three rounds of a 5-minute wait plus margin', () => {
+    // Act
+    const [machine] = Object.values(resources).filter((r) => r.Type === 'AWS::StepFunctions::StateMachine');
+    const join = machine!.Properties.DefinitionString['Fn::Join'] as [string, unknown[]];
+    // References sit inside JSON strings, so a marker in their place keeps the text parseable.
+    const definition = JSON.parse(join[1].map((part) => (typeof part === 'string' ? part : 'REF')).join(join[0]));
+    // Assess
+    expect(definition.TimeoutSeconds).toBe(3600);
+    expect(definition.States.Analyse.Retry).toEqual([expect.objectContaining({ ErrorEquals: [...LAMBDA_TRANSIENT_ERRORS] })]);
+    expect(definition.States.Act.Retry).toEqual([expect.objectContaining({ ErrorEquals: ['Lambda.TooManyRequestsException'] })]);
+  });
+
+  it('creates every function through the factory: arm64, Node.js 22, active tracing', () => {
+    // Assess
+    const functions = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Function' && String(r.Properties.Handler).startsWith('index.'));
+    expect(functions.map((fn) => fn.Properties.Handler).sort()).toEqual(
+      ['act', 'analyse', 'collect', 'notify', 'record', 'recordFailure', 'requestApproval', 'validate'].map((step) => `index.${step}Handler`).sort(),
+    );
+    for (const fn of functions) expect(fn.Properties).toMatchObject({ Architectures: ['arm64'], Runtime: 'nodejs22.x', TracingConfig: { Mode: 'Active' } });
+  });
+});
+
+describe('IncidentWorkflow outside auto mode', () => {
+  it.each([['recommend'], ['off']] as const)('grants no mutating action at all in %s mode', (mode) => {
+    // Act
+    const { resources } = synth({ ...AUTO, mitigationMode: mode });
+    // Assess
+    expect(allStatements(resources).flatMap(actionsOf).filter((action) => MUTATING_ACTIONS.includes(action))).toEqual([]);
+  });
+
+  it('grants no mutating action when nothing is allowlisted', () => {
+    // Act
+    const { resources } = synth({ ...AUTO, allowlist: [] });
+    // Assess
+    expect(allStatements(resources).flatMap(actionsOf).filter((action) => MUTATING_ACTIONS.includes(action))).toEqual([]);
+  });
+
+  it('lengthens the timeout to cover an approval in every round', () => {
+    // Act
+    const { resources } = synth({ requireApprovalFor: ['codedeploy-rollback'], approvalTimeoutSeconds: 3600 });
+    // Assess: 3 rounds x (300 s wait + 3600 s approval) = 195 min, plus 15 min margin
+    const [machine] = Object.values(resources).filter((r) => r.Type === 'AWS::StepFunctions::StateMachine');
+    const text = (machine!.Properties.DefinitionString['Fn::Join'][1] as unknown[]).filter((part) => typeof part === 'string').join('');
+    expect(text).toContain(`"TimeoutSeconds":${(3 * (300 + 3600) + 15 * 60)}`);
+  });
+});
+
+describe('IncidentWorkflow synth-time checks', () => {
+  it('fails synth when no alert channels were connected', () => {
+    // Act
+    const error = thrownBy(() => synth({}, { connect: false }));
+    // Assess
+    expect(error.message).toMatch(/Workflow: connectAlerts\(\.\.\.\) must be called so the workflow can publish alerts/);
+  });
+
+  it.each([[0], [3651], [1.5]])('rejects forensicRetentionDays %p', (days) => {
+    // Act
+    const error = thrownBy(() => synth({}, { retentionDays: days }));
+    // Assess
+    expect(error).toBeInstanceOf(IncidentWorkflowConfigError);
+    expect(error.message).toBe(`Test/Workflow.forensicRetentionDays: must be an integer from 1 to 3650, got ${days}`);
+  });
+});

@@ -1,0 +1,619 @@
+/**
+ * The incident workflow end to end: the state machine definition synthesized by the construct, executed with
+ * aws-local-stepfunctions, every Task bound to the real handlers (lambda/handlers/workflow.ts) over the real
+ * adapters. AWS APIs are mocked with aws-sdk-client-mock (CodeDeploy, Auto Scaling, RDS, SNS, S3, and the
+ * CloudWatch client of the cold-start collector), the SLI metrics are served by the in-memory LocalCloudWatch behind
+ * the real CloudWatchMetricSource, and the state table is dynalite. Waits are overridden to 0; the handlers' clock
+ * jumps by the configured wait instead, so the re-sample sees the minutes after the action.
+ */
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  AutoScalingClient,
+  DescribeAutoScalingGroupsCommand,
+  DescribeScalingActivitiesCommand,
+  UpdateAutoScalingGroupCommand,
+  type Activity,
+  type AutoScalingGroup,
+} from '@aws-sdk/client-auto-scaling';
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { BatchGetDeploymentsCommand, CodeDeployClient, ListDeploymentsCommand, StopDeploymentCommand } from '@aws-sdk/client-codedeploy';
+import { DescribeEventsCommand, RDSClient, RDSServiceException } from '@aws-sdk/client-rds';
+import { PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { StateMachine } from 'aws-local-stepfunctions';
+import type { StateMachineDefinition } from 'aws-local-stepfunctions';
+import { AsgScaleOutAction } from '../../lambda/adapters/actions/asg-scale-out';
+import { CodeDeployRollbackAction } from '../../lambda/adapters/actions/codedeploy-rollback';
+import { CloudWatchMetricSource } from '../../lambda/adapters/cloudwatch-metric-source';
+import { AutoScalingCollector } from '../../lambda/adapters/collectors/autoscaling';
+import { CodeDeployCollector } from '../../lambda/adapters/collectors/codedeploy';
+import { LambdaColdStartCollector } from '../../lambda/adapters/collectors/lambda-cold-starts';
+import { RdsCollector } from '../../lambda/adapters/collectors/rds';
+import { DynamoGuardStore } from '../../lambda/adapters/dynamo-guard-store';
+import { DynamoStateStore } from '../../lambda/adapters/dynamo-state-store';
+import { ForensicStore } from '../../lambda/adapters/forensics-s3';
+import { LocalCloudWatch } from '../../lambda/adapters/local-cloudwatch';
+import { SnsNotifier } from '../../lambda/adapters/sns-notifier';
+import type { AlertDocument } from '../../lambda/domain/alert-message';
+import { parseAlertDocument } from '../../lambda/domain/alert-message';
+import { openIncident } from '../../lambda/domain/incident';
+import { MINUTE_MS } from '../../lambda/domain/model';
+import type { Incident, RuntimeConfig, Severity, SloDefinition } from '../../lambda/domain/model';
+import { snsAlertPublisher, workflowHandlers } from '../../lambda/handlers/workflow';
+import type { WorkflowHandlers, WorkflowWiring } from '../../lambda/handlers/workflow';
+import type { IncidentWorkflowInput, Log } from '../../lambda/ports';
+import type { ForensicBundle } from '../../lambda/usecases/workflow/record';
+import type { WorkflowState } from '../../lambda/usecases/workflow/state';
+import type { WorkflowProps } from '../../lib/config/workflow';
+import { normalizeWorkflowProps } from '../../lib/config/workflow';
+import { IncidentWorkflow } from '../../lib/constructs/incident-workflow';
+import { useLocalDynamo } from '../support/dynalite';
+import { checkoutSlo, loadTraffic, REQUESTS_PER_MINUTE, runtimeConfig } from '../support/faults';
+import { serviceError } from '../adapters/collectors/aws-errors';
+
+// asl-validator ships no type declarations.
+const validateAsl = require('asl-validator') as (definition: unknown, options?: { checkArn?: boolean; checkPaths?: boolean }) => {
+  isValid: boolean;
+  errorsText: (separator?: string) => string;
+};
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type TaskHandler = (input: Json) => Promise<Json>;
+
+const ACCOUNT = '123456789012';
+const REGION = 'eu-west-1';
+/** The execution starts at T0; the burn started six minutes earlier and the evaluator opened the incident at T0 - 2 min. */
+const T0 = Date.UTC(2026, 10, 20, 12, 0, 0);
+const ONSET = T0 - 6 * MINUTE_MS;
+const OPENED_AT = T0 - 2 * MINUTE_MS;
+const TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAWorkflowTestToken';
+const TENANTS = ['acme', 'globex', 'initech', 'umbrella', 'hooli', 'stark'];
+/** 2 % errors: burn rate 0.02 / (1 - 0.999) = 20, above the 1h/5m page factor 14.4. */
+const BURNING_ERROR_RATE = 0.02;
+const DEPLOYMENT_ID = 'd-4F2A1B3C9';
+const WAIT_SECONDS = 300;
+
+const slo: SloDefinition = checkoutSlo({ tenants: { mode: 'list', tenants: TENANTS } });
+const runtime: RuntimeConfig = runtimeConfig(slo);
+
+/** The Workbook's burn rate: the error ratio over the error budget (1 - objective). */
+function workbookBurnRate(bad: number, total: number, objectivePercent = 99.9): number {
+  return bad / total / (1 - objectivePercent / 100);
+}
+
+const BURN_AT_OPEN = workbookBurnRate(BURNING_ERROR_RATE * REQUESTS_PER_MINUTE, REQUESTS_PER_MINUTE);
+
+// ---------------------------------------------------------------------------------------------------------
+// The synthesized definition, with deploy-time references replaced
+// ---------------------------------------------------------------------------------------------------------
+
+const fakeFunctionArn = (logicalId: string): string => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${logicalId}`;
+
+function resolveReference(part: unknown): string {
+  if (typeof part === 'string') return part;
+  const ref = (part as { Ref?: string }).Ref;
+  if (ref === 'AWS::Partition') return 'aws';
+  if (ref === 'AWS::Region') return REGION;
+  if (ref === 'AWS::AccountId') return ACCOUNT;
+  const getAtt = (part as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
+  if (getAtt !== undefined && getAtt[1] === 'Arn') return fakeFunctionArn(getAtt[0]);
+  throw new Error(`unexpected reference in the definition: ${JSON.stringify(part)}`);
+}
+
+interface Synthesized {
+  readonly definition: StateMachineDefinition;
+  /** Function ARN in the definition -> the handler its Lambda runs. */
+  readonly handlerOf: ReadonlyMap<string, keyof WorkflowHandlers>;
+}
+
+function synthesize(): Synthesized {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'WorkflowUnderTest', { env: { account: ACCOUNT, region: REGION } });
+  const table = new Table(stack, 'State', {
+    partitionKey: { name: 'pk', type: AttributeType.STRING },
+    sortKey: { name: 'sk', type: AttributeType.STRING },
+  });
+  const workflow = new IncidentWorkflow(stack, 'IncidentWorkflow', {
+    table,
+    runtimeConfig: runtime,
+    workflow: normalizeWorkflowProps({ waitAfterActionSeconds: WAIT_SECONDS, approvalTimeoutSeconds: 900 }),
+  });
+  workflow.connectAlerts({ publisherEnvironment: { ALERT_TOPIC_ARN: `arn:aws:sns:${REGION}:${ACCOUNT}:alerts` }, grantPublish: () => undefined });
+  const resources = Template.fromStack(stack).toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
+  const [machine] = Object.values(resources).filter((resource) => resource.Type === 'AWS::StepFunctions::StateMachine');
+  const join = machine!.Properties.DefinitionString['Fn::Join'] as [string, unknown[]];
+  const definition = JSON.parse(join[1].map(resolveReference).join(join[0])) as StateMachineDefinition;
+  const handlerOf = new Map<string, keyof WorkflowHandlers>();
+  for (const [logicalId, resource] of Object.entries(resources)) {
+    if (resource.Type !== 'AWS::Lambda::Function') continue;
+    const handler = String(resource.Properties.Handler).replace(/^index\./, '').replace(/Handler$/, '');
+    handlerOf.set(fakeFunctionArn(logicalId), handler as keyof WorkflowHandlers);
+  }
+  return { definition, handlerOf };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Scenario: what AWS holds, what the metrics say, how humans answer
+// ---------------------------------------------------------------------------------------------------------
+
+const codedeploy = mockClient(CodeDeployClient);
+const autoscaling = mockClient(AutoScalingClient);
+const rds = mockClient(RDSClient);
+const sns = mockClient(SNSClient);
+const s3 = mockClient(S3Client);
+// The cold-start collector's own client; the SLI metrics come from LocalCloudWatch's (a different instance).
+const coldStartCloudWatch = new CloudWatchClient({ region: REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+const cloudwatch = mockClient(coldStartCloudWatch);
+
+const quiet: Log = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const NO_WAIT = { retry: { sleep: async () => undefined, random: () => 0 } };
+
+interface GroupSpec {
+  readonly name: string;
+  readonly desired: number;
+  readonly max: number;
+  /** A launch still pending, started this many minutes before the onset. */
+  readonly pendingLaunchMinutesBeforeOnset: number;
+}
+
+const groupArn = (name: string): string => `arn:aws:autoscaling:${REGION}:${ACCOUNT}:autoScalingGroup:0b1c2d3e-1111-2222-3333-444455556666:autoScalingGroupName/${name}`;
+
+function mockDeploymentInFlight(): void {
+  codedeploy.on(ListDeploymentsCommand).resolves({ deployments: [DEPLOYMENT_ID] });
+  codedeploy.on(BatchGetDeploymentsCommand).resolves({
+    deploymentsInfo: [{ deploymentId: DEPLOYMENT_ID, status: 'InProgress', createTime: new Date(ONSET - 2 * MINUTE_MS), creator: 'user' }],
+  });
+  codedeploy.on(StopDeploymentCommand).resolves({ status: 'Pending', statusMessage: 'Stop request accepted' });
+}
+
+function mockGroups(groups: readonly GroupSpec[]): void {
+  autoscaling.on(DescribeAutoScalingGroupsCommand).callsFake((input: { AutoScalingGroupNames?: string[] }) => ({
+    AutoScalingGroups: groups
+      .filter((group) => (input.AutoScalingGroupNames ?? []).includes(group.name))
+      .map((group) => ({ AutoScalingGroupName: group.name, AutoScalingGroupARN: groupArn(group.name), DesiredCapacity: group.desired, MinSize: 1, MaxSize: group.max }) as AutoScalingGroup),
+  }));
+  autoscaling.on(DescribeScalingActivitiesCommand).callsFake((input: { AutoScalingGroupName?: string }) => {
+    const group = groups.find((candidate) => candidate.name === input.AutoScalingGroupName);
+    if (group === undefined) return { Activities: [] };
+    const activity: Activity = {
+      ActivityId: `launch-${group.name}`,
+      AutoScalingGroupName: group.name,
+      Description: 'Launching a new EC2 instance: i-0abc',
+      Cause: `an instance was started in response to a difference between desired and actual capacity, increasing the capacity from ${group.desired - 1} to ${group.desired}`,
+      StartTime: new Date(ONSET - group.pendingLaunchMinutesBeforeOnset * MINUTE_MS),
+      StatusCode: 'InProgress',
+      Progress: 30,
+    };
+    return { Activities: [activity] };
+  });
+  autoscaling.on(UpdateAutoScalingGroupCommand).resolves({});
+}
+
+interface Scenario {
+  readonly workflow: WorkflowProps;
+  readonly tenants: readonly string[];
+  readonly severity?: Severity;
+  /** Whether the burn stops at T0 (when the action runs). */
+  readonly recovers: boolean;
+  /** How a human answers the approval request. */
+  readonly approval?: () => Json;
+  /** Replaces the binding of one Task state. */
+  readonly failState?: { readonly state: string; readonly error: Error };
+}
+
+class Clock {
+  constructor(public current: number) {}
+  now(): number {
+    return this.current;
+  }
+}
+
+/** Healthy until the onset, then burning at 2 %; the burn stops when the action runs at T0 if it `recovers`. */
+function loadScenarioTraffic(cw: LocalCloudWatch, recovers: boolean): void {
+  const from = T0 - 7 * 60 * MINUTE_MS;
+  loadTraffic(cw, slo, TENANTS, from, 8 * 60, (_tenant, minute) => (minute >= ONSET && (minute < T0 || !recovers) ? BURNING_ERROR_RATE : 0));
+}
+
+/** The incident the evaluator opened, with each tenant's state as the evaluator last wrote it. */
+async function seedIncident(store: DynamoStateStore, tenants: readonly string[], severity: Severity): Promise<Incident> {
+  const burnRates = { '5': BURN_AT_OPEN, '30': BURN_AT_OPEN, '60': BURN_AT_OPEN * 0.5 };
+  const incident = openIncident({
+    slo: slo.name,
+    severity,
+    tenants: tenants.map((tenant) => ({ tenant, level: severity, burnRates, budgetRemaining: 0.9 })),
+    now: OPENED_AT,
+  });
+  expect(await store.createIncident(incident)).toBe('written');
+  for (const tenant of tenants) {
+    const written = await store.putTenantState(
+      {
+        schemaVersion: 1,
+        slo: slo.name,
+        tenant,
+        level: severity,
+        levelSince: ONSET,
+        lastFiringAt: T0 - MINUTE_MS,
+        activeRules: ['1h/5m'],
+        incidentId: incident.id,
+        burnRates,
+        budgetRemaining: 0.9,
+        timeToExhaustionMinutes: 600,
+        updatedAt: T0 - MINUTE_MS,
+        version: 1,
+      },
+      0,
+    );
+    expect(written).toBe('written');
+  }
+  return incident;
+}
+
+interface Run {
+  readonly incidentBefore: Incident;
+  readonly output: WorkflowState | null;
+  readonly error: Error | null;
+  readonly store: DynamoStateStore;
+  readonly guards: DynamoGuardStore;
+  readonly stateNames: readonly string[];
+}
+
+/** Every alert published, in order, as subscribers see it. */
+function alerts(): { readonly subject: string; readonly severity: string; readonly document: AlertDocument }[] {
+  return sns.commandCalls(PublishCommand).map((call) => {
+    const input = call.args[0].input;
+    const body = JSON.parse(input.Message ?? '{}') as { sqs: string };
+    return { subject: input.Subject ?? '', severity: input.MessageAttributes?.severity?.StringValue ?? '', document: parseAlertDocument(JSON.parse(body.sqs)) };
+  });
+}
+
+function bundles(): ForensicBundle[] {
+  return s3.commandCalls(PutObjectCommand).map((call) => JSON.parse(String(call.args[0].input.Body)) as ForensicBundle);
+}
+
+function timelineSteps(incident: Incident | null): string[] {
+  return (incident?.timeline ?? []).map((entry) => entry.step);
+}
+
+describe('incident workflow, executed locally from the synthesized definition', () => {
+  const dynamo = useLocalDynamo('workflow');
+  let synthesized: Synthesized;
+
+  beforeAll(() => {
+    synthesized = synthesize();
+  });
+
+  beforeEach(() => {
+    for (const mock of [codedeploy, autoscaling, rds, sns, s3, cloudwatch]) mock.reset();
+    sns.on(PublishCommand).callsFake(() => ({ MessageId: `msg-${sns.commandCalls(PublishCommand).length}` }));
+    s3.on(PutObjectCommand).resolves({});
+    rds.on(DescribeEventsCommand).resolves({ Events: [] });
+    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+    codedeploy.on(ListDeploymentsCommand).resolves({ deployments: [] });
+  });
+
+  /** Binds every Task state to the handler of the function its Resource names. */
+  function bindTasks(handlers: WorkflowHandlers, clock: Clock, scenario: Scenario): Record<string, TaskHandler> {
+    const bound: Record<string, TaskHandler> = {};
+    const visit = (states: StateMachineDefinition['States']): void => {
+      for (const [name, state] of Object.entries(states)) {
+        if (state.Type === 'Parallel') state.Branches.forEach((branch) => visit(branch.States));
+        if (state.Type !== 'Task') continue;
+        const waitsForToken = state.Resource.endsWith('.waitForTaskToken');
+        const functionArn = waitsForToken ? String((state.Parameters as { FunctionName: string }).FunctionName) : state.Resource;
+        const handler = synthesized.handlerOf.get(functionArn);
+        if (handler === undefined) throw new Error(`state ${name}: no function for ${functionArn}`);
+        bound[name] = async (input) => {
+          if (scenario.failState?.state === name) throw scenario.failState.error;
+          const payload = waitsForToken ? (input as { Payload: Json }).Payload : input;
+          // The Wait state is overridden to 0 s: the handlers' clock moves by the configured wait instead.
+          if (handler === 'validate') clock.current += (payload as unknown as WorkflowState).settings.waitAfterActionSeconds * 1000;
+          // Like Lambda, results cross the boundary as JSON.
+          const result = JSON.parse(JSON.stringify(await handlers[handler](payload))) as Json;
+          if (!waitsForToken) return result;
+          // A human answers: send-task-success with their output, or send-task-failure / no answer (an error).
+          if (scenario.approval === undefined) throw new Error(`state ${name} waits for an approval the scenario does not give`);
+          return scenario.approval();
+        };
+      }
+    };
+    visit(synthesized.definition.States);
+    return bound;
+  }
+
+  async function execute(scenario: Scenario): Promise<Run> {
+    const table = await dynamo.freshTable();
+    const store = new DynamoStateStore(table.doc, table.name);
+    const guards = new DynamoGuardStore(table.doc, table.name);
+    const incidentBefore = await seedIncident(store, scenario.tenants, scenario.severity ?? 'page');
+    const clock = new Clock(T0);
+    const cw = new LocalCloudWatch({ clock: () => clock.now() });
+    loadScenarioTraffic(cw, scenario.recovers);
+    const config = normalizeWorkflowProps(scenario.workflow).runtime;
+    const wiring: WorkflowWiring = {
+      clock,
+      log: quiet,
+      runtime: () => runtime,
+      workflow: () => config,
+      store: () => store,
+      guards: () => guards,
+      metrics: () => new CloudWatchMetricSource(cw.client(), { sleep: async () => undefined, logger: quiet }),
+      alerts: () => snsAlertPublisher(new SnsNotifier(new SNSClient({ region: REGION }), { topicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:alerts`, sleep: async () => undefined })),
+      forensics: () => new ForensicStore(new S3Client({ region: REGION }), { bucket: 'burnwatch-forensics', region: REGION, ...NO_WAIT }),
+      collectors: () => ({
+        autoscaling: new AutoScalingCollector(new AutoScalingClient({ region: REGION }), NO_WAIT),
+        codedeploy: new CodeDeployCollector(new CodeDeployClient({ region: REGION }), NO_WAIT),
+        rds: new RdsCollector(new RDSClient({ region: REGION }), NO_WAIT),
+        lambda: new LambdaColdStartCollector(coldStartCloudWatch, NO_WAIT),
+      }),
+      actions: () => ({
+        'codedeploy-rollback': new CodeDeployRollbackAction(new CodeDeployClient({ region: REGION }), NO_WAIT),
+        'asg-scale-out': new AsgScaleOutAction(new AutoScalingClient({ region: REGION }), NO_WAIT),
+      }),
+    };
+    const input: IncidentWorkflowInput = {
+      incidentId: incidentBefore.id,
+      slo: slo.name,
+      severity: incidentBefore.severity,
+      tenants: [...scenario.tenants],
+      onsetAt: ONSET,
+      openedAt: OPENED_AT,
+    };
+    const machine = new StateMachine(synthesized.definition, { validationOptions: { checkArn: true, checkPaths: true } });
+    const taskResourceLocalHandlers = bindTasks(workflowHandlers(wiring), clock, scenario);
+    const execution = machine.run(input as unknown as Json, {
+      overrides: {
+        taskResourceLocalHandlers,
+        waitTimeOverrides: { WaitAfterAction: 0 },
+        retryIntervalOverrides: Object.fromEntries(Object.keys(taskResourceLocalHandlers).map((name) => [name, 0])),
+      },
+      context: {
+        Execution: { Id: `arn:aws:states:${REGION}:${ACCOUNT}:execution:burnwatch-incident:${incidentBefore.id}`, Name: incidentBefore.id },
+        Task: { Token: TOKEN },
+      },
+    });
+    const stateNames: string[] = [];
+    const collecting = (async () => {
+      for await (const event of execution.eventLogs) if (event.type === 'StateEntered') stateNames.push(event.state.name);
+    })();
+    let output: WorkflowState | null = null;
+    let error: Error | null = null;
+    try {
+      output = (await execution.result) as unknown as WorkflowState;
+    } catch (caught) {
+      error = caught as Error;
+    }
+    await collecting;
+    return { incidentBefore, output, error, store, guards, stateNames };
+  }
+
+  const deploymentWorkflow = (overrides: Partial<WorkflowProps> = {}): WorkflowProps => ({
+    mitigationMode: 'auto',
+    allowlist: ['shop/prod'],
+    resources: { [slo.name]: { deploymentGroups: [{ application: 'shop', group: 'prod' }] } },
+    ...overrides,
+  });
+
+  it('validates as Amazon States Language, function ARNs included', () => {
+    // Assess
+    expect(validateAsl(synthesized.definition, { checkArn: true, checkPaths: true }).errorsText()).toBe('');
+  });
+
+  it('rolls back a deployment-caused burn in auto mode, validates the recovery and sends mitigated', async () => {
+    // Prepare
+    mockDeploymentInFlight();
+    // Act
+    const run = await execute({ workflow: deploymentWorkflow(), tenants: ['acme'], recovers: true });
+    // Assess: one StopDeployment with rollback, then recovery
+    expect(run.error).toBeNull();
+    expect(codedeploy.commandCalls(StopDeploymentCommand).map((call) => call.args[0].input)).toEqual([{ deploymentId: DEPLOYMENT_ID, autoRollbackEnabled: true }]);
+    expect(run.output?.analysis?.correlation.failureMode).toBe('deployment');
+    expect(run.output?.progress.decision).toBe('recovered');
+    // The re-sampled 5m window [T0 - 1 min, T0 + 4 min) holds one burning minute: 20 bad of 5,000.
+    const [sample] = run.output?.progress.validations[0]?.samples ?? [];
+    expect(sample?.burnRate).toBeCloseTo(workbookBurnRate(BURNING_ERROR_RATE * REQUESTS_PER_MINUTE, 5 * REQUESTS_PER_MINUTE), 6);
+    expect(alerts().map((alert) => alert.document.type)).toEqual(['opened', 'mitigated']);
+    expect(alerts()[0]?.document.correlation?.suspectedCause).toContain(DEPLOYMENT_ID);
+    expect(alerts()[1]?.document.links.forensicBundle).toMatch(/^s3:\/\/burnwatch-forensics\/incidents\/2026\/11\/.+\.json$/);
+    // Learning: one rollback, one recovery, five minutes after the action
+    expect(await run.guards.getActionStats('deployment')).toEqual([
+      { failureMode: 'deployment', kind: 'codedeploy-rollback', attempts: 1, recoveries: 1, totalRecoveryMinutes: WAIT_SECONDS / 60 },
+    ]);
+    const incident = await run.store.getIncident(run.incidentBefore.id);
+    expect(incident?.status).toBe('open');
+    expect(incident?.forensicUri).toBe(alerts()[1]?.document.links.forensicBundle);
+    expect(timelineSteps(incident)).toEqual(
+      expect.arrayContaining(['workflow-started', 'context-collected', 'correlated', 'planned', 'action-started', 'action-succeeded', 'validated', 'forensics-recorded', 'notified']),
+    );
+    const [bundle] = bundles();
+    expect(bundle?.actions.map((result) => result.outcome)).toEqual(['succeeded']);
+    expect(bundle?.validations[0]?.recovered).toBe(true);
+    expect(bundle?.correlation?.ranked[0]?.evidence.details['deploymentId']).toBe(DEPLOYMENT_ID);
+  });
+
+  it('scales out the Auto Scaling group behind a capacity burn by the planned step', async () => {
+    // Prepare: 4 of at most 4 instances, a launch pending since 3 minutes before the onset
+    mockGroups([{ name: 'web', desired: 4, max: 4, pendingLaunchMinutesBeforeOnset: 3 }]);
+    const workflow: WorkflowProps = {
+      mitigationMode: 'auto',
+      allowlist: ['web'],
+      scaleOut: { ceilings: { web: 10 } },
+      resources: { [slo.name]: { autoScalingGroups: [{ name: 'web' }] } },
+    };
+    // Act
+    const run = await execute({ workflow, tenants: ['acme'], recovers: true });
+    // Assess: the default step is 25 % of the desired 4, rounded up: 1 instance
+    expect(run.error).toBeNull();
+    expect(run.output?.analysis?.correlation.failureMode).toBe('capacity');
+    expect(autoscaling.commandCalls(UpdateAutoScalingGroupCommand).map((call) => call.args[0].input)).toEqual([
+      { AutoScalingGroupName: 'web', MaxSize: 5, DesiredCapacity: 5 },
+    ]);
+    expect(run.output?.progress.decision).toBe('recovered');
+    expect(alerts().map((alert) => alert.document.type)).toEqual(['opened', 'mitigated']);
+  });
+
+  it('escalates at page severity after maxRounds actions that do not recover the burn, leaving the rest untouched', async () => {
+    // Prepare: three groups at their max, the burn goes on whatever is done
+    mockGroups([
+      { name: 'web-a', desired: 4, max: 4, pendingLaunchMinutesBeforeOnset: 2 },
+      { name: 'web-b', desired: 4, max: 4, pendingLaunchMinutesBeforeOnset: 6 },
+      { name: 'web-c', desired: 4, max: 4, pendingLaunchMinutesBeforeOnset: 12 },
+    ]);
+    const workflow: WorkflowProps = {
+      mitigationMode: 'auto',
+      allowlist: ['web-*'],
+      maxRounds: 2,
+      scaleOut: { ceilings: { 'web-a': 10, 'web-b': 10, 'web-c': 10 } },
+      resources: { [slo.name]: { autoScalingGroups: [{ name: 'web-a' }, { name: 'web-b' }, { name: 'web-c' }] } },
+    };
+    // Act
+    const run = await execute({ workflow, tenants: ['acme'], severity: 'ticket', recovers: false });
+    // Assess
+    expect(run.error).toBeNull();
+    expect(autoscaling.commandCalls(UpdateAutoScalingGroupCommand).map((call) => call.args[0].input.AutoScalingGroupName)).toEqual(['web-a', 'web-b']);
+    expect(run.output?.progress.validations.map((record) => record.recovered)).toEqual([false, false]);
+    expect(run.output?.progress.validations[1]?.samples[0]?.burnRate).toBeCloseTo(BURN_AT_OPEN, 6);
+    expect(run.output?.progress.decision).toBe('escalate');
+    expect(alerts().map((alert) => [alert.document.type, alert.severity])).toEqual([
+      ['opened', 'ticket'],
+      ['escalated', 'page'],
+    ]);
+    expect((await run.store.getIncident(run.incidentBefore.id))?.severity).toBe('page');
+    expect(await run.guards.getActionStats('capacity')).toEqual([
+      { failureMode: 'capacity', kind: 'asg-scale-out', attempts: 2, recoveries: 0, totalRecoveryMinutes: 0 },
+    ]);
+  });
+
+  it('calls no mutating API in recommend mode: it plans, alerts and records only', async () => {
+    // Prepare
+    mockDeploymentInFlight();
+    mockGroups([{ name: 'web', desired: 4, max: 4, pendingLaunchMinutesBeforeOnset: 3 }]);
+    const workflow = deploymentWorkflow({ mitigationMode: 'recommend' });
+    // Act
+    const run = await execute({ workflow, tenants: ['acme'], recovers: true });
+    // Assess
+    expect(run.error).toBeNull();
+    expect(codedeploy.commandCalls(StopDeploymentCommand)).toHaveLength(0);
+    expect(autoscaling.commandCalls(UpdateAutoScalingGroupCommand)).toHaveLength(0);
+    expect(run.stateNames).not.toContain('Act');
+    expect(alerts().map((alert) => alert.document.type)).toEqual(['opened']);
+    expect(alerts()[0]?.document.recommendedActions).toEqual([
+      expect.objectContaining({ kind: 'codedeploy-rollback', allowed: false, blockedBy: ['mode: recommend'] }),
+    ]);
+    expect(timelineSteps(await run.store.getIncident(run.incidentBefore.id))).toContain('no-action');
+    expect(bundles()).toHaveLength(1);
+  });
+
+  it('handles a grouped incident of three tenants with one alert, one rollback and a recovery check per tenant', async () => {
+    // Prepare
+    mockDeploymentInFlight();
+    const tenants = ['acme', 'globex', 'initech'];
+    // Act
+    const run = await execute({ workflow: deploymentWorkflow(), tenants, recovers: true });
+    // Assess
+    expect(run.error).toBeNull();
+    expect(codedeploy.commandCalls(StopDeploymentCommand)).toHaveLength(1);
+    const opened = alerts().filter((alert) => alert.document.type === 'opened');
+    expect(opened).toHaveLength(1);
+    expect(opened[0]?.document.summary.tenantsCount).toBe(3);
+    const validation = run.output?.progress.validations[0];
+    expect(validation?.tenantsRecovered).toBe(3);
+    expect(validation?.samples.map((sample) => sample.tenant).sort()).toEqual([...tenants].sort());
+    for (const sample of validation?.samples ?? []) {
+      expect(sample.recovered).toBe(true);
+      expect(sample.burnRate).toBeCloseTo(workbookBurnRate(BURNING_ERROR_RATE * REQUESTS_PER_MINUTE, 5 * REQUESTS_PER_MINUTE), 6);
+      expect(sample.burnRateAtOpen).toBeCloseTo(BURN_AT_OPEN, 6);
+    }
+    expect(alerts().map((alert) => alert.document.type)).toEqual(['opened', 'mitigated']);
+  });
+
+  it('completes with the source reported unavailable when a collector is denied access', async () => {
+    // Prepare: RDS denies DescribeEvents
+    mockDeploymentInFlight();
+    rds.on(DescribeEventsCommand).rejects(serviceError(RDSServiceException, 'AccessDenied', 403, 'not authorized to perform rds:DescribeEvents'));
+    const workflow = deploymentWorkflow({
+      resources: { [slo.name]: { deploymentGroups: [{ application: 'shop', group: 'prod' }], rdsInstances: [{ identifier: 'orders-db' }] } },
+    });
+    // Act
+    const run = await execute({ workflow, tenants: ['acme'], recovers: true });
+    // Assess
+    expect(run.error).toBeNull();
+    const rdsOutcome = run.output?.collected?.find((outcome) => outcome.source === 'rds');
+    expect(rdsOutcome?.result).toEqual({ source: 'rds', status: 'unavailable', reason: 'rds: AccessDenied: not authorized to perform rds:DescribeEvents' });
+    expect(run.output?.analysis?.correlation.unavailable).toContainEqual({ source: 'rds', reason: 'rds: AccessDenied: not authorized to perform rds:DescribeEvents' });
+    expect(run.output?.progress.decision).toBe('recovered');
+  });
+
+  it("reports a collector task that fails outright as unavailable through its branch's Catch", async () => {
+    // Prepare: the cold-start collector's Lambda itself fails
+    mockDeploymentInFlight();
+    const crash = Object.assign(new Error('Task timed out after 60.00 seconds'), { name: 'Sandbox.Timedout' });
+    // Act
+    const run = await execute({ workflow: deploymentWorkflow(), tenants: ['acme'], recovers: true, failState: { state: 'CollectLambdaColdStarts', error: crash } });
+    // Assess
+    expect(run.error).toBeNull();
+    expect(run.stateNames).toContain('LambdaColdStartsUnavailable');
+    expect(run.output?.collected?.find((outcome) => outcome.source === 'lambda')?.result).toEqual({
+      source: 'lambda',
+      status: 'unavailable',
+      reason: 'collector task failed: Sandbox.Timedout: Task timed out after 60.00 seconds',
+    });
+    expect(run.output?.progress.decision).toBe('recovered');
+  });
+
+  it('waits for approval when required, sends the CLI commands with the task token, and acts once approved', async () => {
+    // Prepare
+    mockDeploymentInFlight();
+    const workflow = deploymentWorkflow({ requireApprovalFor: ['codedeploy-rollback'] });
+    // Act
+    const run = await execute({ workflow, tenants: ['acme'], recovers: true, approval: () => ({ approved: true, approvedBy: 'alice' }) });
+    // Assess: the approval request is the opening alert
+    expect(run.error).toBeNull();
+    expect(run.stateNames).not.toContain('NotifyOpening');
+    const [request] = alerts();
+    expect(request?.document.type).toBe('opened');
+    expect(request?.document.approval?.command).toContain(`aws stepfunctions send-task-success --task-token '${TOKEN}'`);
+    expect(request?.document.approval?.command).toContain('aws stepfunctions send-task-failure');
+    expect(codedeploy.commandCalls(StopDeploymentCommand)).toHaveLength(1);
+    expect(run.output?.progress.decision).toBe('recovered');
+  });
+
+  it.each([
+    ['rejected with send-task-failure', 'Rejected', 'rejected (Rejected'],
+    ['not answered before the timeout', 'States.Timeout', 'nobody answered before the approval timed out'],
+  ])('changes nothing when the approval is %s', async (_case, errorName, timelineText) => {
+    // Prepare
+    mockDeploymentInFlight();
+    const workflow = deploymentWorkflow({ requireApprovalFor: ['codedeploy-rollback'] });
+    const answer = (): Json => {
+      throw Object.assign(new Error('change freeze'), { name: errorName });
+    };
+    // Act
+    const run = await execute({ workflow, tenants: ['acme'], recovers: true, approval: answer });
+    // Assess
+    expect(run.error).toBeNull();
+    expect(codedeploy.commandCalls(StopDeploymentCommand)).toHaveLength(0);
+    expect(run.stateNames).not.toContain('Act');
+    const incident = await run.store.getIncident(run.incidentBefore.id);
+    expect(incident?.timeline.find((entry) => entry.step === 'approval-denied')?.detail).toContain(timelineText);
+    expect(bundles()[0]?.approvalDenied?.Error).toBe(errorName);
+  });
+
+  it('records, announces and fails the execution visibly when a step fails', async () => {
+    // Prepare: the bucket refuses every write
+    mockDeploymentInFlight();
+    s3.on(PutObjectCommand).rejects(serviceError(S3ServiceException, 'AccessDenied', 403, 'bucket policy denies PutObject'));
+    // Act
+    const run = await execute({ workflow: deploymentWorkflow(), tenants: ['acme'], recovers: true });
+    // Assess: the execution fails, after the failure was put on the timeline and announced
+    expect(run.error).not.toBeNull();
+    expect(run.stateNames).toEqual(expect.arrayContaining(['RecordFailed', 'RecordFailure', 'WorkflowFailed']));
+    const failureAlert = alerts().find((alert) => alert.document.recommendedActions.some((action) => action.reason.includes('workflow failed at Record')));
+    expect(failureAlert?.document.type).toBe('escalated');
+    const incident = await run.store.getIncident(run.incidentBefore.id);
+    expect(incident?.timeline.find((entry) => entry.step === 'workflow-failed')?.detail).toMatch(/^Record: ForensicWriteError: /);
+    expect(codedeploy.commandCalls(StopDeploymentCommand)).toHaveLength(1);
+  });
+});
