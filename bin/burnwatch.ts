@@ -2,9 +2,14 @@
 /**
  * The `burnwatch` command line, thin over the domain and adapters:
  *   burnwatch demo [--scenario <file>] [--out <dir>] [--quiet]
+ *   burnwatch backtest --slo <slo.yaml> --series <series.csv> [--incidents <incidents.csv>] [--format json|table]
+ *   burnwatch status --stack <name> [--table <name>] [--slo <name>] [--format json|table]
  */
 import { resolve } from 'node:path';
 import { runDemo } from '../cli/demo/run';
+import { BACKTEST_OPTIONS, backtestCommand } from '../cli/backtest/main';
+import { processIo } from '../cli/backtest/cli';
+import { STATUS_OPTIONS, statusCommand } from '../cli/status';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -16,7 +21,16 @@ export class UsageError extends Error {
 const USAGE = `usage:
   burnwatch demo [--scenario <file>] [--out <dir>] [--quiet]
       Runs the whole pipeline offline on a scenario (default: examples/scenarios/default-day.yaml)
-      and writes demo-report.html and demo-summary.json into <dir> (default: the current directory).`;
+      and writes demo-report.html and demo-summary.json into <dir> (default: the current directory).
+  burnwatch backtest --slo <slo.yaml> [--slo-name <name>] --series <series.csv> [--incidents <incidents.csv>]
+                     [--format json|table] [--quiet]
+  burnwatch backtest --slo <slo.yaml> --from-cloudwatch --start <iso> --end <iso> [--tenants a,b] ...
+      Replays per-tenant minute counts (CSV timestamp,tenant,total,bad, or CloudWatch) through the evaluator's
+      rules and lists when each rule would have fired; with labelled incidents (CSV tenant,start,end) it scores
+      each rule's precision, recall, detection and reset time. The SLO file is Burnwatch YAML or OpenSLO v1.
+  burnwatch status --stack <name> [--table <name>] [--slo <name>] [--format json|table]
+      Lists every tenant's alert state from the state table (--table, or the stack's StateTableName output),
+      least error budget remaining first.`;
 
 /** Parses `--name value` and `--flag` options; unknown options are an error naming them and the allowed ones. */
 export function parseOptions(args: readonly string[], allowed: Readonly<Record<string, 'value' | 'flag'>>): Map<string, string> {
@@ -40,7 +54,7 @@ export function parseOptions(args: readonly string[], allowed: Readonly<Record<s
   return options;
 }
 
-async function main(argv: readonly string[]): Promise<number> {
+export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'demo': {
@@ -53,13 +67,17 @@ async function main(argv: readonly string[]): Promise<number> {
       });
       return 0;
     }
+    case 'backtest':
+      return backtestCommand(parseOptions(rest, BACKTEST_OPTIONS), processIo());
+    case 'status':
+      return statusCommand(parseOptions(rest, STATUS_OPTIONS), processIo());
     case undefined:
     case 'help':
     case '--help':
       process.stdout.write(`${USAGE}\n`);
       return command === undefined ? 2 : 0;
     default:
-      throw new UsageError(`unknown command ${JSON.stringify(command)}; allowed: demo, help`);
+      throw new UsageError(`unknown command ${JSON.stringify(command)}; allowed: demo, backtest, status, help`);
   }
 }
 

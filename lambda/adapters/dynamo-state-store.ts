@@ -3,7 +3,7 @@
  * on the stored version, so two overlapping evaluator ticks or workflow steps never overwrite each other:
  * the loser gets `conflict`, re-reads and retries.
  */
-import { BatchGetCommand, GetCommand, PutCommand, type DynamoDBDocumentClient, type PutCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient, type PutCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { OpenIncidentPointer, StateStore, WriteOutcome } from '../ports';
 import {
   ALERT_LEVELS,
@@ -17,9 +17,11 @@ import {
   type TimelineEntry,
 } from '../domain/model';
 import {
+  KEY_SEPARATOR,
   TABLE_PARTITION_KEY,
   TABLE_SORT_KEY,
   TABLE_TTL_ATTRIBUTE,
+  TENANT_STATE_SORT_KEY,
   incidentKey,
   openIncidentPointerKey,
   tenantHistoryKey,
@@ -109,6 +111,33 @@ export class DynamoStateStore implements StateStore {
       if (match === undefined) throw new CorruptItemError({ pk, sk: String(item[TABLE_SORT_KEY]) }, TABLE_PARTITION_KEY, 'one of the requested keys', pk);
       states.set(match.tenant, readTenantState(item, match.key, corruptItem(match.key), slo, match.tenant));
     }
+    return states;
+  }
+
+  /**
+   * Every tenant's current state, or one SLO's, for reports such as `burnwatch status`. A Scan (it reads the
+   * whole table, history included), so it is for people and tools, never for the evaluator's tick.
+   */
+  async listTenantStates(slo?: string): Promise<TenantAlertState[]> {
+    // Encoded key parts never contain the separator, so the partition key up to it is a prefix of exactly these items.
+    const examplePk = tenantStateKey(slo ?? 'slo', 'tenant').pk;
+    const prefixEnd = slo === undefined ? examplePk.indexOf(KEY_SEPARATOR) : examplePk.lastIndexOf(KEY_SEPARATOR);
+    const prefix = examplePk.slice(0, prefixEnd + 1);
+    const states: TenantAlertState[] = [];
+    let startKey: StoredItem | undefined;
+    do {
+      const page = await this.doc.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: 'begins_with(#pk, :prefix) AND #sk = :sk',
+          ExpressionAttributeNames: { '#pk': TABLE_PARTITION_KEY, '#sk': TABLE_SORT_KEY },
+          ExpressionAttributeValues: { ':prefix': prefix, ':sk': TENANT_STATE_SORT_KEY },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) states.push(readListedTenantState(item));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
     return states;
   }
 
@@ -239,6 +268,18 @@ function readTenantState(item: StoredItem, key: TableKey, problem: FieldProblem,
     updatedAt: r.time('updatedAt'),
     version: r.integer('version', 0),
   };
+}
+
+/** A state item found by a Scan: its slo and tenant attributes must be the ones its key encodes. */
+function readListedTenantState(item: StoredItem): TenantAlertState {
+  const found: TableKey = { pk: String(item[TABLE_PARTITION_KEY]), sk: String(item[TABLE_SORT_KEY]) };
+  const problem = corruptItem(found);
+  const r = new ItemReader(item, problem);
+  const slo = r.string('slo');
+  const tenant = r.string('tenant');
+  const key = tenantStateKey(slo, tenant);
+  if (key.pk !== found.pk) throw problem(TABLE_PARTITION_KEY, `the key of its slo and tenant (${key.pk})`, found.pk);
+  return readTenantState(item, key, problem, slo, tenant);
 }
 
 function readIncident(item: StoredItem, key: TableKey, problem: FieldProblem, id: string): Incident {
