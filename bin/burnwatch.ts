@@ -4,12 +4,14 @@
  *   burnwatch demo [--scenario <file>] [--out <dir>] [--quiet]
  *   burnwatch backtest --slo <slo.yaml> --series <series.csv> [--incidents <incidents.csv>] [--format json|table]
  *   burnwatch status --stack <name> [--table <name>] [--slo <name>] [--format json|table]
+ *   burnwatch report --slo <file> --series <csv> --month YYYY-MM [--format json|csv|html] [--out <file>]
  */
 import { resolve } from 'node:path';
 import { runDemo } from '../cli/demo/run';
 import { BACKTEST_OPTIONS, backtestCommand } from '../cli/backtest/main';
 import { processIo } from '../cli/backtest/cli';
 import { STATUS_OPTIONS, statusCommand } from '../cli/status';
+import { REPORT_OPTIONS, reportCommand } from '../cli/report/main';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -30,7 +32,12 @@ const USAGE = `usage:
       each rule's precision, recall, detection and reset time. The SLO file is Burnwatch YAML or OpenSLO v1.
   burnwatch status --stack <name> [--table <name>] [--slo <name>] [--format json|table]
       Lists every tenant's alert state from the state table (--table, or the stack's StateTableName output),
-      least error budget remaining first.`;
+      least error budget remaining first.
+  burnwatch report --slo <file> [--slo-name <name>] --series <series.csv> --month YYYY-MM
+                   [--format json|csv|html] [--out <file>]
+      Per tenant, worst first, for one calendar month (UTC): attainment, budget consumed, bad minutes,
+      incidents (page rules firing, as the backtest replays them), mean time to detect and to mitigate.
+      Rows before the month are history for the alert windows only.`;
 
 /** Parses `--name value` and `--flag` options; unknown options are an error naming them and the allowed ones. */
 export function parseOptions(args: readonly string[], allowed: Readonly<Record<string, 'value' | 'flag'>>): Map<string, string> {
@@ -71,13 +78,15 @@ export async function main(argv: readonly string[]): Promise<number> {
       return backtestCommand(parseOptions(rest, BACKTEST_OPTIONS), processIo());
     case 'status':
       return statusCommand(parseOptions(rest, STATUS_OPTIONS), processIo());
+    case 'report':
+      return reportCommand(parseOptions(rest, REPORT_OPTIONS), processIo());
     case undefined:
     case 'help':
     case '--help':
       process.stdout.write(`${USAGE}\n`);
       return command === undefined ? 2 : 0;
     default:
-      throw new UsageError(`unknown command ${JSON.stringify(command)}; allowed: demo, backtest, status, help`);
+      throw new UsageError(`unknown command ${JSON.stringify(command)}; allowed: demo, backtest, status, report, help`);
   }
 }
 

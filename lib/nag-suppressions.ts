@@ -14,6 +14,11 @@ const XRAY_WILDCARD =
   'X-Ray tracing (Tracing.ACTIVE / tracingEnabled) adds xray:PutTraceSegments and xray:PutTelemetryRecords, which AWS ' +
   'supports only on Resource "*".';
 
+const STATE_MACHINE_LOG_DELIVERY =
+  'Step Functions delivers execution logs through CloudWatch Logs log delivery (logs:CreateLogDelivery and related ' +
+  'actions), which supports only Resource "*". ' +
+  XRAY_WILDCARD;
+
 /** The key grants CDK emits for a customer-managed table key: wildcards over KMS actions, on the one key ARN. */
 function acknowledgeTableKeyGrant(scope: IConstruct, grantedBy: string): void {
   const reason =
@@ -38,6 +43,7 @@ export function applyBurnwatchNagSuppressions(stack: BurnwatchStack): void {
   }
 
   acknowledgeIncidentWorkflow(stack.incidentWorkflow);
+  acknowledgeEvaluatorFanout(stack);
 
   const pagerDutyRole = stack.alerts.pagerDutyFunction?.role;
   if (pagerDutyRole) {
@@ -55,6 +61,26 @@ export function applyBurnwatchNagSuppressions(stack: BurnwatchStack): void {
       });
     }
   }
+}
+
+/** The sharded evaluator's state machine (only when `evaluator.shards` is above 1): log delivery and its one function. */
+function acknowledgeEvaluatorFanout(stack: BurnwatchStack): void {
+  const fanout = stack.evaluator.fanout;
+  if (fanout === undefined) return;
+  const role = fanout.stateMachine.role;
+  const fn = stack.evaluator.function;
+  const logicalId = Stack.of(fn).getLogicalId(fn.node.defaultChild as CfnElement);
+  Validations.of(role).acknowledge(
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        STATE_MACHINE_LOG_DELIVERY,
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
+      reason: 'The EvaluateShard task\'s lambda:InvokeFunction grant (from LambdaInvoke) covers the evaluator\'s versions and aliases, of this one function only.',
+    },
+  );
 }
 
 /** How cdk-nag names a resolved value in a finding: literal text kept, `{ Ref }` as `<Ref>`, `{ Fn::GetAtt }` as `<Id.Attr>`. */
@@ -92,9 +118,7 @@ function acknowledgeIncidentWorkflow(workflow: IncidentWorkflow): void {
   Validations.of(stateMachineRole).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason:
-      'Step Functions delivers execution logs through CloudWatch Logs log delivery (logs:CreateLogDelivery and related ' +
-      'actions), which supports only Resource "*". ' +
-      XRAY_WILDCARD,
+      STATE_MACHINE_LOG_DELIVERY,
   });
   for (const [step, fn] of Object.entries(workflow.functions) as [keyof IncidentWorkflow['functions'], LambdaFunction][]) {
     const logicalId = Stack.of(fn).getLogicalId(fn.node.defaultChild as CfnElement);

@@ -18,6 +18,8 @@ import type { EvaluatorCache, EvaluatorDeps, TickOptions, TickReport } from '../
 import type { RuntimeConfig } from '../domain/model';
 import { ALERT_ENVIRONMENT } from '../domain/alert-message';
 import { loadBundledRuntimeConfig, requireEnv } from './runtime-config';
+import { assertValidShard, InvalidShardError } from '../domain/shards';
+import type { ShardSpec } from '../domain/shards';
 
 export class InvalidScheduleEventError extends Error {
   constructor(message: string) {
@@ -69,6 +71,33 @@ export function tickTime(event: unknown, clockNow: number): { now: number; late:
   return { now: parsed, late: false };
 }
 
+/**
+ * The tenant shard a fan-out item asks for (`{ time, shard: { index, count } }` from the Step Functions Map), or
+ * undefined for a plain schedule event, which evaluates every tenant.
+ */
+export function tickShard(event: unknown): ShardSpec | undefined {
+  if (event === undefined || event === null || typeof event !== 'object' || Array.isArray(event)) return undefined;
+  const shard = (event as { shard?: unknown }).shard;
+  if (shard === undefined) return undefined;
+  if (shard === null || typeof shard !== 'object' || Array.isArray(shard)) {
+    throw new InvalidScheduleEventError(`event.shard: must be an object { index, count } with integers, got ${JSON.stringify(shard)?.slice(0, 200)}`);
+  }
+  const { index, count } = shard as { index?: unknown; count?: unknown };
+  for (const [field, value] of [['count', count], ['index', index]] as const) {
+    if (typeof value !== 'number') {
+      throw new InvalidScheduleEventError(`event.shard.${field}: must be an integer, got ${JSON.stringify(value) ?? 'undefined'}`);
+    }
+  }
+  const spec: ShardSpec = { index: index as number, count: count as number };
+  try {
+    assertValidShard(spec, 'event.shard');
+  } catch (error) {
+    if (error instanceof InvalidShardError) throw new InvalidScheduleEventError(error.message);
+    throw error;
+  }
+  return spec;
+}
+
 export interface EvaluatorWiring {
   readonly config: RuntimeConfig;
   readonly deps: EvaluatorDeps;
@@ -93,10 +122,12 @@ export async function runEvaluatorTick(
   const { config, deps } = wiring;
   const { log } = deps;
   const { now, late } = tickTime(event, clockNow);
+  const shard = tickShard(event);
   options.onTickTime?.(now, late);
   if (late) log.warn('Tick delivered late; evaluating as of now', { event: JSON.stringify(event).slice(0, 500) });
-  const report = await evaluateTick(config, deps, cache, now, options);
+  const report = await evaluateTick(config, deps, cache, now, shard ? { ...options, shard } : options);
   log.info('Tick complete', {
+    ...(shard ? { shard } : {}),
     slos: report.slos.map((s) => ({
       slo: s.slo,
       tenants: s.tenants,

@@ -33,6 +33,8 @@ import {
 import type { FetchStats, Log, MetricSource, Notifier, StateStore, WorkflowStarter, WriteOutcome } from '../ports';
 import type { AlertEvent, AlertTenant } from '../domain/alert-message';
 import { labelWindows } from '../domain/policy';
+import { tenantsOfShard } from '../domain/shards';
+import type { ShardSpec } from '../domain/shards';
 
 /** The fine series covers every rule window up to this length; longer windows combine it with the hourly series. */
 export const FINE_HORIZON_LIMIT_MINUTES = 6 * 60;
@@ -106,6 +108,12 @@ export interface TickOptions {
   readonly reserveMs?: number;
   /** Per-tenant metrics published for at most this many tenants per SLO (worst burn first), to bound metric cost. */
   readonly tenantMetricsLimit?: number;
+  /**
+   * Evaluate only this shard's tenants (a stable hash of the tenant id modulo `count` equals `index`), when a
+   * Step Functions Map fans the tick out over several invocations. Incident grouping still counts every tenant.
+   * @default - every tenant
+   */
+  readonly shard?: ShardSpec;
 }
 
 /** The end (exclusive) of the evaluated windows: the last whole minute, minus the late-data delay. */
@@ -207,7 +215,10 @@ async function evaluateSlo(
   end: number,
   options: TickOptions,
 ): Promise<SloTickReport> {
-  const tenants = await resolveTenants(slo, deps, cache, now);
+  const sloTenants = await resolveTenants(slo, deps, cache, now);
+  // Grouping compares a burn with the SLO's whole tenant population, so the share stays right whatever the shard.
+  const sloTenantCount = sloTenants.length;
+  const tenants = options.shard ? tenantsOfShard(sloTenants, options.shard) : sloTenants;
   const fineFrom = Math.floor((end - fineHorizonMinutes(slo) * MINUTE_MS) / HOUR_MS) * HOUR_MS;
   const [fine, coarse, states] = await Promise.all([
     deps.metrics.fetchCounts({ slo, tenants, from: fineFrom, to: end, periodSeconds: 60 }),
@@ -253,7 +264,7 @@ async function evaluateSlo(
   for (const failure of failures) deps.log.warn('Tenant not evaluated', { slo: slo.name, ...failure });
   deps.onEvaluated?.(slo.name, evaluations);
 
-  const incidents = await applyIncidents(slo, config, deps, tenants.length, pending, now);
+  const incidents = await applyIncidents(slo, config, deps, sloTenantCount, pending, now);
   let stateWrites = 0;
   let writeConflicts = 0;
   let transitions = 0;

@@ -25,4 +25,6 @@ export const EVALUATOR_DEFAULTS: Readonly<Required<EvaluatorProps>> = {
   timeoutSeconds: 55,
   reservedConcurrency: 1,
   memorySize: 1024,
+  shards: 1,
+  maxConcurrentShards: 10,
 };

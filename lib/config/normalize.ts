@@ -26,6 +26,16 @@ export interface EvaluatorFunctionSettings {
   readonly timeoutSeconds: number;
   readonly reservedConcurrency: number;
   readonly memorySize: number;
+  /** Set only when `evaluator.shards` is above 1: the tick fans out over tenant shards through a Step Functions Map. */
+  readonly fanout?: EvaluatorFanoutSettings;
+}
+
+/** How a sharded tick fans out. */
+export interface EvaluatorFanoutSettings {
+  /** Tenant shards per tick (above 1). */
+  readonly shards: number;
+  /** Shards evaluated at once (the Map's MaxConcurrency). */
+  readonly maxConcurrentShards: number;
 }
 
 export interface NormalizedBurnwatchConfig {
@@ -131,6 +141,8 @@ export function normalizeBurnwatchProps(props: BurnwatchProps, source?: string):
       timeoutSeconds: evaluator.timeoutSeconds,
       reservedConcurrency: evaluator.reservedConcurrency,
       memorySize: evaluator.memorySize,
+      // One shard is the plain scheduled function: no fan-out settings, so nothing about it changes.
+      ...(evaluator.shards > 1 && { fanout: { shards: evaluator.shards, maxConcurrentShards: evaluator.maxConcurrentShards } }),
     },
     workflow: normalizeWorkflowProps(props.workflow),
     alerts: props.alerts ?? {},

@@ -287,4 +287,22 @@ export interface EvaluatorProps {
    * @default 1024
    */
   readonly memorySize?: number;
+  /**
+   * Tenant shards per tick (1 to 1000). Above 1, the schedule starts an Express state machine whose Map invokes the
+   * evaluator once per shard, each on a disjoint, stable set of tenants (hash of the tenant id modulo `shards`);
+   * incidents are still grouped across shards. Rule of thumb: `shards = ceil(tenants / tenantsPerShard)`, where
+   * `tenantsPerShard` is what one invocation evaluates well within `timeoutSeconds` (measure it with the
+   * evaluator's `Tick complete` log and Duration metric; no per-shard limit is published in this repo yet).
+   * When above 1, `reservedConcurrency` must be at least `min(shards, maxConcurrentShards)` and every wave of
+   * shards must fit in one tick: `ceil(shards / maxConcurrentShards) x timeoutSeconds <= min(scheduleMinutes x 60, 300)`.
+   * @default 1
+   */
+  readonly shards?: number;
+  /**
+   * Shards evaluated at once (1 to 40: an inline Map runs at most 40 iterations concurrently). Each shard runs up to
+   * `maxConcurrentRequests` GetMetricData calls, so keep `maxConcurrentShards x maxConcurrentRequests` within the
+   * account's GetMetricData quota (50 transactions per second by default).
+   * @default 10
+   */
+  readonly maxConcurrentShards?: number;
 }

@@ -65,7 +65,18 @@ export const EVALUATOR_RULES: Readonly<Record<keyof EvaluatorProps, NumberRule>>
   timeoutSeconds: { integer: true, min: 1, max: 900 },
   reservedConcurrency: { integer: true, min: 1, max: 1000 },
   memorySize: { integer: true, min: 128, max: 10240 },
+  shards: { integer: true, min: 1, max: 1000 },
+  // An inline Map runs at most 40 iterations at once; a higher MaxConcurrency would not be honoured.
+  maxConcurrentShards: { integer: true, min: 1, max: 40 },
 };
+
+/** An Express execution runs at most 5 minutes: every shard of a tick must finish within it. */
+export const EXPRESS_MAX_DURATION_SECONDS = 300;
+
+/** How long one sharded tick may run: until the next tick, and never beyond an Express execution's limit. */
+export function shardedTickSeconds(scheduleMinutes: number): number {
+  return Math.min(scheduleMinutes * 60, EXPRESS_MAX_DURATION_SECONDS);
+}
 
 const SLO_FIELDS = ['name', 'description', 'objective', 'periodDays', 'sli', 'alerting', 'tenants', 'overrides'] as const;
 const SLI_FIELDS = ['namespace', 'tenantDimension', 'dimensions', 'metrics', 'bad', 'good', 'total'] as const;
@@ -316,6 +327,125 @@ function checkDimensions(c: ConfigChecker, path: ConfigPath, value: unknown, ten
   }
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// Statistics: CloudWatch's syntax, and which statistics a ratio SLI can count events with
+// ---------------------------------------------------------------------------------------------------------
+
+export const STATISTIC_ALLOWED =
+  'a CloudWatch statistic: Sum, SampleCount, Average, Minimum, Maximum, IQM, pNN or pNN.N, tmNN, tcNN, tsNN, wmNN, ' +
+  'or TM(a:b), TC(a:b), TS(a:b), WM(a:b), PR(a:b) with at least one bound (values, or percentages like 10%:90%; PR values only)';
+
+/** Statistics whose value is a number of events (the ratio SLI's unit). */
+export const COUNT_STATISTICS_ALLOWED =
+  'Sum, SampleCount or TC with a value bound, e.g. "TC(:250)" (requests at or under 250 ms)';
+
+/** What a statistic is, as far as the SLI cares: a count of events, or a value of one (latency, percentage). */
+export interface ParsedStatistic {
+  readonly text: string;
+  /** True for Sum, SampleCount and TC(...) with value bounds: the numbers a good/bad/total ratio can be built from. */
+  readonly countsEvents: boolean;
+  /** Why it is not a count, for the message; empty when it is one. */
+  readonly notCountBecause: string;
+}
+
+const SIMPLE_STATISTICS: Readonly<Record<string, string>> = {
+  Sum: '',
+  SampleCount: '',
+  Average: 'an average of sample values',
+  Minimum: 'a sample value',
+  Maximum: 'a sample value',
+  IQM: 'a mean of sample values',
+};
+const SHORTHAND_STATISTIC = /^(p|tm|tc|ts|wm)(\d+(?:\.\d+)?)$/;
+const BOUNDED_STATISTIC = /^(TM|TC|TS|WM|PR)\(([^:()]*):([^:()]*)\)$/;
+const BOUND = /^(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)(%?)$/;
+/** What each family measures, for "not a count" messages. */
+const FAMILY_MEANING: Readonly<Record<string, string>> = {
+  p: 'a percentile of sample values',
+  tm: 'a trimmed mean of sample values',
+  ts: 'a trimmed sum of sample values',
+  wm: 'a winsorized mean of sample values',
+  tc: 'a count of a fixed share of the samples, whatever their values (use TC with a value bound)',
+  pr: 'a percentage of samples, not a count (use TC with the same bound for the good events)',
+};
+
+/** Thrown by `parseStatistic` for text that is not a CloudWatch statistic; `detail` says what is wrong. */
+export class StatisticSyntaxError extends Error {
+  constructor(
+    readonly text: string,
+    readonly detail: string,
+  ) {
+    super(`${JSON.stringify(text)}: ${detail}`);
+    this.name = 'StatisticSyntaxError';
+  }
+}
+
+function percentInRange(value: number): boolean {
+  return value >= 0 && value <= 100;
+}
+
+/** Parses a CloudWatch statistic (case-sensitive, as CloudWatch is). Throws `StatisticSyntaxError`. */
+export function parseStatistic(text: string): ParsedStatistic {
+  const simple = SIMPLE_STATISTICS[text];
+  if (simple !== undefined && Object.hasOwn(SIMPLE_STATISTICS, text)) return { text, countsEvents: simple === '', notCountBecause: simple };
+  const shorthand = SHORTHAND_STATISTIC.exec(text);
+  if (shorthand) {
+    const family = shorthand[1] as string;
+    if (!percentInRange(Number(shorthand[2]))) throw new StatisticSyntaxError(text, `the percentage after ${family} must be from 0 to 100`);
+    return { text, countsEvents: false, notCountBecause: FAMILY_MEANING[family] as string };
+  }
+  const bounded = BOUNDED_STATISTIC.exec(text);
+  if (!bounded) throw new StatisticSyntaxError(text, 'not a statistic CloudWatch knows');
+  const family = bounded[1] as string;
+  const bounds = [bounded[2] as string, bounded[3] as string].map((bound) => bound.trim());
+  // `TC(:)` bounds nothing: CloudWatch refuses it, and as an SLI it would count every request as good.
+  if (bounds.every((bound) => bound === '')) throw new StatisticSyntaxError(text, `${family}(a:b) needs at least one bound, e.g. ${family}(:250)`);
+  const parsed = bounds.filter((bound) => bound !== '').map((bound) => {
+    const match = BOUND.exec(bound);
+    if (!match) throw new StatisticSyntaxError(text, `bound ${JSON.stringify(bound)} must be a number or a percentage like 90%`);
+    return { value: Number(match[1]), percent: match[2] === '%' };
+  });
+  const percent = parsed.some((bound) => bound.percent);
+  if (percent && parsed.some((bound) => !bound.percent)) throw new StatisticSyntaxError(text, 'bounds must both be percentages or both be values');
+  if (percent && family === 'PR') throw new StatisticSyntaxError(text, 'PR bounds must be values, not percentages');
+  if (percent && !parsed.every((bound) => percentInRange(bound.value))) throw new StatisticSyntaxError(text, 'percentage bounds must be from 0% to 100%');
+  const [lower, upper] = bounds[0] === '' || bounds[1] === '' ? [undefined, undefined] : [parsed[0]?.value, parsed[1]?.value];
+  if (lower !== undefined && upper !== undefined && lower > upper) throw new StatisticSyntaxError(text, 'the lower bound must not be above the upper bound');
+  if (family === 'TC' && !percent) return { text, countsEvents: true, notCountBecause: '' };
+  return { text, countsEvents: false, notCountBecause: FAMILY_MEANING[family.toLowerCase()] as string };
+}
+
+function checkStatistic(c: ConfigChecker, path: ConfigPath, stat: string, stats: Map<string, ParsedStatistic>, id: string): void {
+  try {
+    stats.set(id, parseStatistic(stat));
+  } catch (error) {
+    if (!(error instanceof StatisticSyntaxError)) throw error;
+    c.fail(path, `must be ${STATISTIC_ALLOWED} (${error.detail})`, stat);
+  }
+}
+
+/**
+ * A ratio SLI divides event counts, so each metric its good/bad/total expressions use must be counted with a
+ * count statistic: a p99 or an Average in `good` would be compared with a request count and mean nothing.
+ */
+function checkStatisticsCount(c: ConfigChecker, path: ConfigPath, sli: Record<string, unknown>, stats: ReadonlyMap<string, ParsedStatistic>): void {
+  const usedIn = new Map<string, string[]>();
+  for (const field of ['good', 'bad', 'total'] as const) {
+    const expression = sli[field];
+    if (typeof expression !== 'string') continue;
+    for (const id of new Set(scanExpression(expression).identifiers)) usedIn.set(id, [...(usedIn.get(id) ?? []), `sli.${field}`]);
+  }
+  for (const [id, stat] of stats) {
+    const fields = usedIn.get(id);
+    if (fields === undefined || stat.countsEvents) continue;
+    c.fail(
+      [...path, 'metrics', id, 'stat'],
+      `must be a count statistic for a ratio SLI (${COUNT_STATISTICS_ALLOWED}); it is used in ${fields.join(', ')} and ${stat.text} is ${stat.notCountBecause}`,
+      stat.text,
+    );
+  }
+}
+
 function checkSli(c: ConfigChecker, path: ConfigPath, value: unknown): void {
   const sli = c.object(path, value, SLI_FIELDS, 'an object with namespace, tenantDimension, metrics, total and bad or good', true);
   if (!sli) return;
@@ -325,6 +455,7 @@ function checkSli(c: ConfigChecker, path: ConfigPath, value: unknown): void {
 
   // Every key counts as defined, so a malformed id is reported once (its syntax), not again in each expression.
   const metricIds = new Set<string>();
+  const stats = new Map<string, ParsedStatistic>();
   const metrics = c.map([...path, 'metrics'], sli.metrics, 'a map of metric id to metric, with at least one metric', true);
   if (metrics && Object.keys(metrics).length === 0) c.fail([...path, 'metrics'], 'must define at least one metric', metrics);
   for (const [id, metricValue] of Object.entries(metrics ?? {})) {
@@ -336,7 +467,8 @@ function checkSli(c: ConfigChecker, path: ConfigPath, value: unknown): void {
     const metric = c.object(metricPath, metricValue, METRIC_FIELDS, 'an object with metricName and optional stat, namespace, dimensions', true);
     if (!metric) continue;
     c.string([...metricPath, 'metricName'], metric.metricName, { required: true });
-    c.string([...metricPath, 'stat'], metric.stat, { allowed: 'must be a CloudWatch statistic such as "Sum" or "SampleCount"', maxLength: 64 });
+    const stat = c.string([...metricPath, 'stat'], metric.stat, { allowed: `must be ${STATISTIC_ALLOWED}`, maxLength: 64 });
+    if (stat !== undefined) checkStatistic(c, [...metricPath, 'stat'], stat, stats, id);
     c.string([...metricPath, 'namespace'], metric.namespace);
     checkDimensions(c, [...metricPath, 'dimensions'], metric.dimensions, tenantDimension);
   }
@@ -347,6 +479,7 @@ function checkSli(c: ConfigChecker, path: ConfigPath, value: unknown): void {
   if (sli.bad !== undefined) checkExpression(c, [...path, 'bad'], sli.bad, metricIds, 'errors5xx + timeouts');
   if (sli.good !== undefined) checkExpression(c, [...path, 'good'], sli.good, metricIds, 'requests - errors5xx');
   checkExpression(c, [...path, 'total'], sli.total, metricIds, 'requests');
+  checkStatisticsCount(c, path, sli, stats);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -545,6 +678,37 @@ function checkEvaluator(c: ConfigChecker, path: ConfigPath, value: unknown): voi
   const timeoutSeconds = checked.get('timeoutSeconds');
   if (scheduleMinutes !== undefined && timeoutSeconds !== undefined && timeoutSeconds > scheduleMinutes * 60) {
     c.fail([...path, 'timeoutSeconds'], `must be at most scheduleMinutes x 60 (${scheduleMinutes * 60}) so one run ends before the next tick`, timeoutSeconds);
+  }
+  checkShards(c, path, checked);
+}
+
+/** Cross-checks of a sharded evaluator: every shard of a tick can run, and all of them finish before the next tick. */
+function checkShards(c: ConfigChecker, path: ConfigPath, checked: ReadonlyMap<keyof EvaluatorProps, number | undefined>): void {
+  const shards = checked.get('shards');
+  const maxConcurrentShards = checked.get('maxConcurrentShards');
+  if (shards === undefined || maxConcurrentShards === undefined || shards <= 1) return;
+  const concurrent = Math.min(shards, maxConcurrentShards);
+  const reservedConcurrency = checked.get('reservedConcurrency');
+  if (reservedConcurrency !== undefined && reservedConcurrency < concurrent) {
+    c.fail(
+      [...path, 'reservedConcurrency'],
+      `must be at least min(shards, maxConcurrentShards) (${concurrent}) so concurrent shards are not throttled`,
+      reservedConcurrency,
+    );
+  }
+  const scheduleMinutes = checked.get('scheduleMinutes');
+  const timeoutSeconds = checked.get('timeoutSeconds');
+  if (scheduleMinutes === undefined || timeoutSeconds === undefined) return;
+  const waves = Math.ceil(shards / maxConcurrentShards);
+  const budget = shardedTickSeconds(scheduleMinutes);
+  if (waves * timeoutSeconds > budget) {
+    c.fail(
+      [...path, 'timeoutSeconds'],
+      `must be at most ${Math.floor(budget / waves)} with ${shards} shards run ${maxConcurrentShards} at a time ` +
+        `(${waves} waves must fit in min(scheduleMinutes x 60, ${EXPRESS_MAX_DURATION_SECONDS}) = ${budget} s); ` +
+        'or raise maxConcurrentShards',
+      timeoutSeconds,
+    );
   }
 }
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { LambdaFunction, SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -15,6 +15,7 @@ import { Construct } from 'constructs';
 import type { RuntimeConfig } from '../../lambda/domain/model';
 import type { EvaluatorFunctionSettings } from '../config/normalize';
 import { createBurnwatchFunction } from './lambda-function';
+import { EvaluatorFanout } from './evaluator-fanout';
 import { RUNTIME_CONFIG_FILE } from '../../lambda/handlers/runtime-config';
 
 /** Names of the variables the evaluator handler reads. */
@@ -50,6 +51,8 @@ export interface EvaluatorConstructProps {
 export class Evaluator extends Construct {
   readonly function: NodejsFunction;
   readonly schedule: Rule;
+  /** The Step Functions fan-out over tenant shards; only when `settings.fanout` is set (more than one shard). */
+  readonly fanout?: EvaluatorFanout;
 
   constructor(scope: Construct, id: string, props: EvaluatorConstructProps) {
     super(scope, id);
@@ -79,7 +82,18 @@ export class Evaluator extends Construct {
       description: 'Burnwatch evaluator tick',
       schedule: Schedule.rate(Duration.minutes(settings.scheduleMinutes)),
     });
-    this.schedule.addTarget(new LambdaFunction(this.function, { retryAttempts: 0, maxEventAge: LATE_TICK_MAX_AGE }));
+    if (settings.fanout) {
+      // Beyond one Lambda: the tick starts a state machine that invokes the function once per tenant shard.
+      this.fanout = new EvaluatorFanout(this, 'Fanout', {
+        evaluator: this.function,
+        settings: settings.fanout,
+        scheduleMinutes: settings.scheduleMinutes,
+        logEncryptionKey: props.logEncryptionKey,
+      });
+      this.schedule.addTarget(new SfnStateMachine(this.fanout.stateMachine, { retryAttempts: 0, maxEventAge: LATE_TICK_MAX_AGE }));
+    } else {
+      this.schedule.addTarget(new LambdaFunction(this.function, { retryAttempts: 0, maxEventAge: LATE_TICK_MAX_AGE }));
+    }
 
     // CloudWatch supports no resource-level permissions for these read actions: `*` is the only resource.
     this.function.addToRolePolicy(

@@ -1,0 +1,128 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { BurnwatchStack } from '../../lib/burnwatch-stack';
+import { formatProblem } from '../../lib/config/errors';
+import { validateBurnwatchProps } from '../../lib/config/validate';
+import type { EvaluatorProps } from '../../lib/config/props';
+import { validProps } from '../config/fixtures';
+
+const SHARDED: EvaluatorProps = { shards: 8, maxConcurrentShards: 4, reservedConcurrency: 4, timeoutSeconds: 30 };
+
+function stackWith(evaluator: EvaluatorProps): { app: App; stack: BurnwatchStack; template: Template } {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new BurnwatchStack(app, 'Burnwatch', { burnwatch: validProps({ evaluator }) });
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+describe('EvaluatorFanout in the stack', () => {
+  const sharded = stackWith(SHARDED);
+  const single = stackWith({});
+  const fanoutMachine = (): { id: string; definition: Record<string, any> } => {
+    const machines = sharded.template.findResources('AWS::StepFunctions::StateMachine', { Properties: { StateMachineType: 'EXPRESS' } });
+    const [id, machine] = Object.entries(machines)[0]!;
+    const join = machine.Properties.DefinitionString['Fn::Join'] as [string, unknown[]];
+    // References sit inside JSON strings (the function ARN): a placeholder keeps the text parseable.
+    const text = join[1].map((part) => (typeof part === 'string' ? part : 'ref')).join(join[0]);
+    return { id, definition: JSON.parse(text) as Record<string, any> };
+  };
+
+  it('targets the Express state machine from the schedule when shards > 1', () => {
+    // Assess
+    const { id } = fanoutMachine();
+    sharded.template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [Match.objectLike({ Arn: { Ref: id }, RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 } })],
+    });
+  });
+
+  it('keeps the schedule on the function and creates no fan-out with one shard', () => {
+    // Assess
+    single.template.resourcePropertiesCountIs('AWS::StepFunctions::StateMachine', { StateMachineType: 'EXPRESS' }, 0);
+    const functionId = single.stack.getLogicalId(single.stack.evaluator.function.node.defaultChild as never);
+    single.template.hasResourceProperties('AWS::Events::Rule', {
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId, 'Arn'] } })],
+    });
+    expect(single.stack.evaluator.fanout).toBeUndefined();
+  });
+
+  it('maps over the literal shard indexes with MaxConcurrency = maxConcurrentShards and retries Lambda service errors', () => {
+    // Act
+    const { definition } = fanoutMachine();
+
+    // Assess
+    expect(definition.States.ScheduledTick.Parameters.shards).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    const map = definition.States.EvaluateShards;
+    expect(map).toMatchObject({ Type: 'Map', MaxConcurrency: 4, ItemsPath: '$.shards' });
+    expect(map.ItemSelector).toEqual({ 'time.$': '$.time', shard: { 'index.$': '$$.Map.Item.Value', count: 8 } });
+    const task = map.ItemProcessor.States.EvaluateShard;
+    expect(task.Retry).toEqual([expect.objectContaining({ ErrorEquals: expect.arrayContaining(['Lambda.ServiceException', 'Lambda.TooManyRequestsException']), MaxAttempts: 2 })]);
+    expect(task.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'ShardFailed' }]);
+  });
+
+  it('lets the state machine invoke only the evaluator function, and logs every execution to an encrypted group', () => {
+    // Prepare
+    const functionId = sharded.stack.getLogicalId(sharded.stack.evaluator.function.node.defaultChild as never);
+    const roleId = sharded.stack.getLogicalId(sharded.stack.evaluator.fanout!.stateMachine.role.node.defaultChild as never);
+
+    // Act
+    const policies = Object.values(sharded.template.findResources('AWS::IAM::Policy')).filter((p) =>
+      (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId),
+    );
+    const invokes = policies.flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]).filter((s) =>
+      [s.Action].flat().some((a) => a.startsWith('lambda:')),
+    );
+
+    // Assess
+    expect(invokes).toEqual([
+      {
+        Action: 'lambda:InvokeFunction',
+        Effect: 'Allow',
+        Resource: [{ 'Fn::GetAtt': [functionId, 'Arn'] }, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [functionId, 'Arn'] }, ':*']] }],
+      },
+    ]);
+    sharded.template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'EXPRESS',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+    });
+    const logGroups = Object.entries(sharded.template.findResources('AWS::Logs::LogGroup')).filter(([id]) => id.includes('Fanout'));
+    expect(logGroups).toHaveLength(1);
+    expect(logGroups[0]![1].Properties.KmsKeyId).toBeDefined();
+  });
+
+  it('leaves no unacknowledged cdk-nag finding', () => {
+    // Act
+    const report = new AwsSolutionsChecks(sharded.app, { verbose: true }).validateScope(sharded.stack);
+
+    // Assess
+    expect(report.violations.map((v) => `${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
+  });
+});
+
+describe('evaluator.shards validation', () => {
+  const problemsWith = (evaluator: Record<string, unknown>): string[] =>
+    validateBurnwatchProps({ ...validProps(), evaluator }).map(formatProblem);
+
+  it.each([
+    [{ shards: 0 }, 'evaluator.shards: must be an integer from 1 to 1000, got 0'],
+    [{ shards: 1001 }, 'evaluator.shards: must be an integer from 1 to 1000, got 1001'],
+    [{ maxConcurrentShards: 41 }, 'evaluator.maxConcurrentShards: must be an integer from 1 to 40, got 41'],
+    [
+      { shards: 4, maxConcurrentShards: 4, reservedConcurrency: 2 },
+      'evaluator.reservedConcurrency: must be at least min(shards, maxConcurrentShards) (4) so concurrent shards are not throttled, got 2',
+    ],
+    [
+      { shards: 20, maxConcurrentShards: 10, reservedConcurrency: 10 },
+      'evaluator.timeoutSeconds: must be at most 30 with 20 shards run 10 at a time (2 waves must fit in min(scheduleMinutes x 60, 300) = 60 s); or raise maxConcurrentShards, got 55',
+    ],
+  ])('reports %p', (evaluator, expected) => {
+    // Act / Assess
+    expect(problemsWith(evaluator)).toEqual([expected]);
+  });
+
+  it.each([{ shards: 1 }, { shards: 10, maxConcurrentShards: 10, reservedConcurrency: 10 }, SHARDED])('accepts %p', (evaluator) => {
+    // Act / Assess
+    expect(problemsWith(evaluator as Record<string, unknown>)).toEqual([]);
+  });
+});
