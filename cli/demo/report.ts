@@ -2,7 +2,7 @@
  * The demo's HTML report: one self-contained file (inline SVG, no scripts, no network) with the incidents, their
  * timelines and alerts, and per-tenant burn-rate and budget charts with alert markers.
  */
-import { countPages } from './run';
+import { countPages, workflowSummary } from './run';
 import type { DemoResult, TenantTrack } from './run';
 
 const esc = (value: string): string =>
@@ -102,8 +102,13 @@ export function renderReport(result: DemoResult): string {
       const tenants = i.tenants
         .map((t) => `${esc(t.tenant)}${t.recoveredAt !== null ? ` (recovered ${hhmm(t.recoveredAt)}, lost ${((t.budgetLost ?? 0) * 100).toFixed(2)}% budget)` : ''}`)
         .join(', ');
+      const done = workflowSummary(result.workflow.get(i.id));
+      const workflow =
+        `<ul class="workflow">${done.actions.map((a) => `<li>action: ${esc(a)}</li>`).join('')}` +
+        `${done.validations.map((v) => `<li>validation ${v.at.slice(11, 16)}: ${v.tenantsRecovered}/${v.tenantsTotal} tenants recovered</li>`).join('')}` +
+        `${done.recovery === null ? '' : `<li>workflow: <b>${esc(done.recovery)}</b></li>`}</ul>`;
       return `<tr><td><code>${esc(i.id)}</code></td><td class="${esc(i.severity)}">${esc(i.severity)}</td><td>${hhmm(i.openedAt)}</td><td>${i.resolvedAt === null ? 'open' : hhmm(i.resolvedAt)}</td>
-<td>${i.tenants.length}: ${tenants}</td><td>${esc(i.suspectedCause ?? '—')}<br><small>${esc(i.failureMode ?? '')}</small></td>
+<td>${i.tenants.length}: ${tenants}</td><td>${esc(i.suspectedCause ?? '—')}<br><small>${esc(i.failureMode ?? '')}</small>${workflow}</td>
 <td><ul>${incidentAlerts}</ul><ul class="timeline">${timeline}</ul></td></tr>`;
     })
     .join('\n');
@@ -126,7 +131,7 @@ ${scenario.slo.rules.map((r) => `${esc(r.severity)} ${esc(r.name)} at ${r.burnRa
 ${result.ticks} evaluator ticks of ${tracks.size} tenants, from ${new Date(scenario.start).toISOString()} to ${new Date(scenario.end).toISOString()},
 run in ${result.wallSeconds.toFixed(1)} s. <b>${incidents.length}</b> incidents, <b>${pages}</b> pages, <b>${alerts.length}</b> alerts.</p>
 <h2>Incidents</h2>
-<table><thead><tr><th>incident</th><th>severity</th><th>opened</th><th>resolved</th><th>tenants</th><th>suspected cause</th><th>alerts and timeline</th></tr></thead>
+<table><thead><tr><th>incident</th><th>severity</th><th>opened</th><th>resolved</th><th>tenants</th><th>suspected cause and workflow</th><th>alerts and timeline</th></tr></thead>
 <tbody>
 ${incidentRows}
 </tbody></table>

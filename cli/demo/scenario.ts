@@ -25,6 +25,8 @@ export interface ScenarioEvent {
   readonly errorRate: number;
   readonly trafficMultiplier: number;
   readonly resource: Readonly<Record<string, string>>;
+  /** Minutes from a mitigation of this event (a rollback, a scale-out) to its errors stopping. */
+  readonly recoveryMinutes: number;
 }
 
 export interface ScenarioTenant {
@@ -226,6 +228,7 @@ export function parseScenario(text: string, source: string): Scenario {
       errorRate: num(event, 'errorRate', `${path}.errorRate`, 0, 1, 0),
       trafficMultiplier: num(event, 'trafficMultiplier', `${path}.trafficMultiplier`, 0, 100, 1),
       resource,
+      recoveryMinutes: num(event, 'recoveryMinutes', `${path}.recoveryMinutes`, 0, 24 * 60, 3),
     });
   });
 
@@ -247,44 +250,87 @@ export function parseScenario(text: string, source: string): Scenario {
   };
 }
 
-/** Per-minute requests and errors of every tenant, from history start to the end of the day. */
-export function generateTraffic(scenario: Scenario, cloudwatch: LocalCloudWatch): { minutes: number } {
-  const random = seededRandom(scenario.seed ^ 0x5eed);
-  const minutes = (scenario.end - scenario.historyStart) / MINUTE_MS;
-  const { sli } = scenario.slo;
-  const requestsMetric = sli.metrics.find((m) => sli.total.includes(m.id));
-  const errorsMetric = sli.metrics.find((m) => (sli.bad ?? '').includes(m.id));
-  if (!requestsMetric || !errorsMetric) {
-    throw new ScenarioError(scenario.source, ['burnwatch.slos[0].sli: the demo needs `total` and `bad` each naming one metric']);
-  }
-  for (const tenant of scenario.tenants) {
-    const dims = { ...sli.dimensions, [sli.tenantDimension]: tenant.name };
-    const requests = new Float64Array(minutes).fill(Number.NaN);
-    const errors = new Float64Array(minutes).fill(Number.NaN);
-    const events = scenario.events.filter((e) => e.tenants.includes(tenant.name));
-    for (let i = 0; i < minutes; i += 1) {
-      const at = scenario.historyStart + i * MINUTE_MS;
-      // Daily cycle: busiest mid-afternoon UTC, quietest at night.
-      const hourOfDay = ((at % (24 * HOUR_MS)) / HOUR_MS + 24) % 24;
-      const cycle = scenario.dailyLow + (1 - scenario.dailyLow) * (0.5 + 0.5 * Math.sin(((hourOfDay - 9) / 24) * 2 * Math.PI));
-      let multiplier = 1;
-      let errorRate = scenario.baselineErrorRate;
-      for (const event of events) {
-        if (at >= event.start && at < event.end) {
-          multiplier *= event.trafficMultiplier;
-          errorRate = Math.max(errorRate, event.errorRate);
-        }
-      }
-      const count = poisson(tenant.requestsPerMinute * cycle * multiplier, random);
-      let bad = Math.min(count, poisson(count * errorRate, random));
-      if (tenant.errorsAt.includes(at)) bad = Math.max(bad, 1);
-      const total = Math.max(count, bad);
-      if (total === 0) continue; // no request in this minute: no datapoint, as CloudWatch would have it
-      requests[i] = total;
-      errors[i] = bad;
+/**
+ * Per-minute requests and errors of every tenant, generated as the simulated clock advances so a mitigation can
+ * change the minutes after it. Each tenant draws from its own seeded stream, so the same file gives the same day
+ * however the generation is split into chunks.
+ */
+export class ScenarioTraffic {
+  /** First minute not generated yet (epoch ms). */
+  private next: number;
+  private readonly ends: number[];
+  private readonly streams: (() => number)[];
+  private readonly requestsMetric: SloDefinition['sli']['metrics'][number];
+  private readonly errorsMetric: SloDefinition['sli']['metrics'][number];
+
+  constructor(
+    private readonly scenario: Scenario,
+    private readonly cloudwatch: LocalCloudWatch,
+  ) {
+    const { sli } = scenario.slo;
+    const requestsMetric = sli.metrics.find((m) => sli.total.includes(m.id));
+    const errorsMetric = sli.metrics.find((m) => (sli.bad ?? '').includes(m.id));
+    if (!requestsMetric || !errorsMetric) {
+      throw new ScenarioError(scenario.source, ['burnwatch.slos[0].sli: the demo needs `total` and `bad` each naming one metric']);
     }
-    cloudwatch.putMinutes(sli.namespace, requestsMetric.metricName, { ...dims, ...requestsMetric.dimensions }, scenario.historyStart, requests);
-    cloudwatch.putMinutes(sli.namespace, errorsMetric.metricName, { ...dims, ...errorsMetric.dimensions }, scenario.historyStart, errors);
+    this.requestsMetric = requestsMetric;
+    this.errorsMetric = errorsMetric;
+    this.next = scenario.historyStart;
+    this.ends = scenario.events.map((e) => e.end);
+    // Golden-ratio spacing keeps the tenants' seeds apart.
+    this.streams = scenario.tenants.map((_t, i) => seededRandom((scenario.seed ^ 0x5eed) + Math.imul(i + 1, 0x9e3779b9)));
   }
-  return { minutes };
+
+  /** When event `index` stops failing requests: its scheduled end, or earlier once mitigated. */
+  eventEnd(index: number): number {
+    return this.ends[index] ?? Number.NaN;
+  }
+
+  /** A mitigation took effect: the event stops at `at` (minutes already generated stay as they were). */
+  endEvent(index: number, at: number): void {
+    const end = this.ends[index];
+    if (end === undefined) throw new RangeError(`no event ${index}; the scenario has ${this.ends.length}`);
+    this.ends[index] = Math.max(Math.min(end, at), this.scenario.events[index]?.start ?? at);
+  }
+
+  /** Generates every minute before `until` not generated yet; returns how many minutes per tenant it added. */
+  generateUntil(until: number): number {
+    const minutes = Math.max(0, Math.ceil((until - this.next) / MINUTE_MS));
+    if (minutes === 0) return 0;
+    const { sli } = this.scenario.slo;
+    const from = this.next;
+    this.scenario.tenants.forEach((tenant, t) => {
+      const random = this.streams[t] as () => number;
+      const dims = { ...sli.dimensions, [sli.tenantDimension]: tenant.name };
+      const requests = new Float64Array(minutes).fill(Number.NaN);
+      const errors = new Float64Array(minutes).fill(Number.NaN);
+      const events = this.scenario.events.map((event, index) => ({ event, index })).filter(({ event }) => event.tenants.includes(tenant.name));
+      for (let i = 0; i < minutes; i += 1) {
+        const at = from + i * MINUTE_MS;
+        // Daily cycle: busiest mid-afternoon UTC, quietest at night.
+        const hourOfDay = ((at % (24 * HOUR_MS)) / HOUR_MS + 24) % 24;
+        const cycle = this.scenario.dailyLow + (1 - this.scenario.dailyLow) * (0.5 + 0.5 * Math.sin(((hourOfDay - 9) / 24) * 2 * Math.PI));
+        let multiplier = 1;
+        let errorRate = this.scenario.baselineErrorRate;
+        for (const { event, index } of events) {
+          if (at >= event.start && at < this.eventEnd(index)) {
+            multiplier *= event.trafficMultiplier;
+            errorRate = Math.max(errorRate, event.errorRate);
+          }
+        }
+        const count = poisson(tenant.requestsPerMinute * cycle * multiplier, random);
+        let bad = Math.min(count, poisson(count * errorRate, random));
+        if (tenant.errorsAt.includes(at)) bad = Math.max(bad, 1);
+        const total = Math.max(count, bad);
+        if (total === 0) continue; // no request in this minute: no datapoint, as CloudWatch would have it
+        requests[i] = total;
+        errors[i] = bad;
+      }
+      const { namespace } = sli;
+      this.cloudwatch.putMinutes(namespace, this.requestsMetric.metricName, { ...dims, ...this.requestsMetric.dimensions }, from, requests);
+      this.cloudwatch.putMinutes(namespace, this.errorsMetric.metricName, { ...dims, ...this.errorsMetric.dimensions }, from, errors);
+    });
+    this.next = from + minutes * MINUTE_MS;
+    return minutes;
+  }
 }

@@ -3,7 +3,7 @@
  * page on its outage, group its shared failure into one incident, and write the report and the summary.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runDemo } from '../../cli/demo/run';
@@ -29,6 +29,13 @@ burnwatch:
         bad: errors
         total: requests
       alerting: { resolveAfterMinutes: 5 }
+  workflow:
+    mitigationMode: auto
+    allowlist: [api/api-prod]
+    waitAfterActionSeconds: 600
+    resources:
+      api-availability:
+        deploymentGroups: [{ application: api, group: api-prod }]
 traffic:
   tenants: 12
   requestsPerMinute: [300, 900]
@@ -36,7 +43,7 @@ traffic:
   extraTenants:
     - { name: tiny-startup, requestsPerMinute: 0.05, errorsAt: ["00:30"] }
 events:
-  - { kind: deployment, at: "00:20", durationMinutes: 10, tenants: [acme-corp], errorRate: 0.5, resource: { deploymentId: d-1 } }
+  - { kind: deployment, at: "00:20", durationMinutes: 10, tenants: [acme-corp], errorRate: 0.5, resource: { application: api, deploymentGroup: api-prod, deploymentId: d-1 }, recoveryMinutes: 2 }
   - { kind: database-failover, at: "01:10", durationMinutes: 4, tenants: all, errorRate: 0.4 }
 `;
 
@@ -83,6 +90,14 @@ describe('demo', () => {
     expect(failover?.tenants).not.toContain('acme-corp');
     expect(failover?.tenants).not.toContain('tiny-startup');
     expect(summary.pages).toBe(2);
+    // The workflow found the deployment, rolled it back, and the re-sampled burn showed the recovery.
+    expect(deployment?.failureMode).toBe('deployment');
+    expect(deployment?.suspectedCause).toContain('deployment d-1 to api/api-prod');
+    expect(deployment?.actions).toEqual(['codedeploy-rollback api/api-prod: succeeded']);
+    expect(deployment?.recovery).toBe('recovered');
+    expect(deployment?.validations.map((v) => v.recovered)).toEqual([true]);
+    expect(lines.some((l) => l.includes('StopDeployment d-1'))).toBe(true);
+    expect(readdirSync(join(dir, 'demo-forensics'))).toContain(`${deployment?.id ?? 'missing'}.json`);
     const html = readFileSync(result.reportPath, 'utf8');
     expect(html).toContain('<svg');
     expect(html).toContain(deployment?.id ?? 'missing');

@@ -6,9 +6,6 @@
  * the real CloudWatchMetricSource, and the state table is dynalite. Waits are overridden to 0; the handlers' clock
  * jumps by the configured wait instead, so the re-sample sees the minutes after the action.
  */
-import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
-import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import {
   AutoScalingClient,
   DescribeAutoScalingGroupsCommand,
@@ -23,33 +20,29 @@ import { DescribeEventsCommand, RDSClient, RDSServiceException } from '@aws-sdk/
 import { PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
-import { StateMachine } from 'aws-local-stepfunctions';
-import type { StateMachineDefinition } from 'aws-local-stepfunctions';
-import { AsgScaleOutAction } from '../../lambda/adapters/actions/asg-scale-out';
-import { CodeDeployRollbackAction } from '../../lambda/adapters/actions/codedeploy-rollback';
-import { CloudWatchMetricSource } from '../../lambda/adapters/cloudwatch-metric-source';
-import { AutoScalingCollector } from '../../lambda/adapters/collectors/autoscaling';
-import { CodeDeployCollector } from '../../lambda/adapters/collectors/codedeploy';
-import { LambdaColdStartCollector } from '../../lambda/adapters/collectors/lambda-cold-starts';
-import { RdsCollector } from '../../lambda/adapters/collectors/rds';
 import { DynamoGuardStore } from '../../lambda/adapters/dynamo-guard-store';
 import { DynamoStateStore } from '../../lambda/adapters/dynamo-state-store';
-import { ForensicStore } from '../../lambda/adapters/forensics-s3';
 import { LocalCloudWatch } from '../../lambda/adapters/local-cloudwatch';
-import { SnsNotifier } from '../../lambda/adapters/sns-notifier';
 import type { AlertDocument } from '../../lambda/domain/alert-message';
 import { parseAlertDocument } from '../../lambda/domain/alert-message';
 import { openIncident } from '../../lambda/domain/incident';
 import { MINUTE_MS } from '../../lambda/domain/model';
 import type { Incident, RuntimeConfig, Severity, SloDefinition } from '../../lambda/domain/model';
-import { snsAlertPublisher, workflowHandlers } from '../../lambda/handlers/workflow';
-import type { WorkflowHandlers, WorkflowWiring } from '../../lambda/handlers/workflow';
+import { workflowHandlers } from '../../lambda/handlers/workflow';
 import type { IncidentWorkflowInput, Log } from '../../lambda/ports';
 import type { ForensicBundle } from '../../lambda/usecases/workflow/record';
 import type { WorkflowState } from '../../lambda/usecases/workflow/state';
 import type { WorkflowProps } from '../../lib/config/workflow';
 import { normalizeWorkflowProps } from '../../lib/config/workflow';
-import { IncidentWorkflow } from '../../lib/constructs/incident-workflow';
+import {
+  LOCAL_ACCOUNT as ACCOUNT,
+  LOCAL_REGION as REGION,
+  localAwsClients,
+  localWorkflowWiring,
+  LocalWorkflowRunner,
+  synthesizeWorkflow,
+} from '../../cli/local/workflow-runner';
+import type { Json, SynthesizedWorkflow } from '../../cli/local/workflow-runner';
 import { useLocalDynamo } from '../support/dynalite';
 import { checkoutSlo, loadTraffic, REQUESTS_PER_MINUTE, runtimeConfig } from '../support/faults';
 import { serviceError } from '../adapters/collectors/aws-errors';
@@ -60,11 +53,7 @@ const validateAsl = require('asl-validator') as (definition: unknown, options?: 
   errorsText: (separator?: string) => string;
 };
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type TaskHandler = (input: Json) => Promise<Json>;
 
-const ACCOUNT = '123456789012';
-const REGION = 'eu-west-1';
 /** The execution starts at T0; the burn started six minutes earlier and the evaluator opened the incident at T0 - 2 min. */
 const T0 = Date.UTC(2026, 10, 20, 12, 0, 0);
 const ONSET = T0 - 6 * MINUTE_MS;
@@ -87,55 +76,6 @@ function workbookBurnRate(bad: number, total: number, objectivePercent = 99.9): 
 const BURN_AT_OPEN = workbookBurnRate(BURNING_ERROR_RATE * REQUESTS_PER_MINUTE, REQUESTS_PER_MINUTE);
 
 // ---------------------------------------------------------------------------------------------------------
-// The synthesized definition, with deploy-time references replaced
-// ---------------------------------------------------------------------------------------------------------
-
-const fakeFunctionArn = (logicalId: string): string => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${logicalId}`;
-
-function resolveReference(part: unknown): string {
-  if (typeof part === 'string') return part;
-  const ref = (part as { Ref?: string }).Ref;
-  if (ref === 'AWS::Partition') return 'aws';
-  if (ref === 'AWS::Region') return REGION;
-  if (ref === 'AWS::AccountId') return ACCOUNT;
-  const getAtt = (part as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
-  if (getAtt !== undefined && getAtt[1] === 'Arn') return fakeFunctionArn(getAtt[0]);
-  throw new Error(`unexpected reference in the definition: ${JSON.stringify(part)}`);
-}
-
-interface Synthesized {
-  readonly definition: StateMachineDefinition;
-  /** Function ARN in the definition -> the handler its Lambda runs. */
-  readonly handlerOf: ReadonlyMap<string, keyof WorkflowHandlers>;
-}
-
-function synthesize(): Synthesized {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new Stack(app, 'WorkflowUnderTest', { env: { account: ACCOUNT, region: REGION } });
-  const table = new Table(stack, 'State', {
-    partitionKey: { name: 'pk', type: AttributeType.STRING },
-    sortKey: { name: 'sk', type: AttributeType.STRING },
-  });
-  const workflow = new IncidentWorkflow(stack, 'IncidentWorkflow', {
-    table,
-    runtimeConfig: runtime,
-    workflow: normalizeWorkflowProps({ waitAfterActionSeconds: WAIT_SECONDS, approvalTimeoutSeconds: 900 }),
-  });
-  workflow.connectAlerts({ publisherEnvironment: { ALERT_TOPIC_ARN: `arn:aws:sns:${REGION}:${ACCOUNT}:alerts` }, grantPublish: () => undefined });
-  const resources = Template.fromStack(stack).toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
-  const [machine] = Object.values(resources).filter((resource) => resource.Type === 'AWS::StepFunctions::StateMachine');
-  const join = machine!.Properties.DefinitionString['Fn::Join'] as [string, unknown[]];
-  const definition = JSON.parse(join[1].map(resolveReference).join(join[0])) as StateMachineDefinition;
-  const handlerOf = new Map<string, keyof WorkflowHandlers>();
-  for (const [logicalId, resource] of Object.entries(resources)) {
-    if (resource.Type !== 'AWS::Lambda::Function') continue;
-    const handler = String(resource.Properties.Handler).replace(/^index\./, '').replace(/Handler$/, '');
-    handlerOf.set(fakeFunctionArn(logicalId), handler as keyof WorkflowHandlers);
-  }
-  return { definition, handlerOf };
-}
-
-// ---------------------------------------------------------------------------------------------------------
 // Scenario: what AWS holds, what the metrics say, how humans answer
 // ---------------------------------------------------------------------------------------------------------
 
@@ -149,7 +89,6 @@ const coldStartCloudWatch = new CloudWatchClient({ region: REGION, credentials: 
 const cloudwatch = mockClient(coldStartCloudWatch);
 
 const quiet: Log = { info: () => undefined, warn: () => undefined, error: () => undefined };
-const NO_WAIT = { retry: { sleep: async () => undefined, random: () => 0 } };
 
 interface GroupSpec {
   readonly name: string;
@@ -279,10 +218,10 @@ function timelineSteps(incident: Incident | null): string[] {
 
 describe('incident workflow, executed locally from the synthesized definition', () => {
   const dynamo = useLocalDynamo('workflow');
-  let synthesized: Synthesized;
+  let synthesized: SynthesizedWorkflow;
 
   beforeAll(() => {
-    synthesized = synthesize();
+    synthesized = synthesizeWorkflow(runtime, normalizeWorkflowProps({ waitAfterActionSeconds: WAIT_SECONDS, approvalTimeoutSeconds: 900 }));
   });
 
   beforeEach(() => {
@@ -294,35 +233,6 @@ describe('incident workflow, executed locally from the synthesized definition', 
     codedeploy.on(ListDeploymentsCommand).resolves({ deployments: [] });
   });
 
-  /** Binds every Task state to the handler of the function its Resource names. */
-  function bindTasks(handlers: WorkflowHandlers, clock: Clock, scenario: Scenario): Record<string, TaskHandler> {
-    const bound: Record<string, TaskHandler> = {};
-    const visit = (states: StateMachineDefinition['States']): void => {
-      for (const [name, state] of Object.entries(states)) {
-        if (state.Type === 'Parallel') state.Branches.forEach((branch) => visit(branch.States));
-        if (state.Type !== 'Task') continue;
-        const waitsForToken = state.Resource.endsWith('.waitForTaskToken');
-        const functionArn = waitsForToken ? String((state.Parameters as { FunctionName: string }).FunctionName) : state.Resource;
-        const handler = synthesized.handlerOf.get(functionArn);
-        if (handler === undefined) throw new Error(`state ${name}: no function for ${functionArn}`);
-        bound[name] = async (input) => {
-          if (scenario.failState?.state === name) throw scenario.failState.error;
-          const payload = waitsForToken ? (input as { Payload: Json }).Payload : input;
-          // The Wait state is overridden to 0 s: the handlers' clock moves by the configured wait instead.
-          if (handler === 'validate') clock.current += (payload as unknown as WorkflowState).settings.waitAfterActionSeconds * 1000;
-          // Like Lambda, results cross the boundary as JSON.
-          const result = JSON.parse(JSON.stringify(await handlers[handler](payload))) as Json;
-          if (!waitsForToken) return result;
-          // A human answers: send-task-success with their output, or send-task-failure / no answer (an error).
-          if (scenario.approval === undefined) throw new Error(`state ${name} waits for an approval the scenario does not give`);
-          return scenario.approval();
-        };
-      }
-    };
-    visit(synthesized.definition.States);
-    return bound;
-  }
-
   async function execute(scenario: Scenario): Promise<Run> {
     const table = await dynamo.freshTable();
     const store = new DynamoStateStore(table.doc, table.name);
@@ -331,28 +241,25 @@ describe('incident workflow, executed locally from the synthesized definition', 
     const clock = new Clock(T0);
     const cw = new LocalCloudWatch({ clock: () => clock.now() });
     loadScenarioTraffic(cw, scenario.recovers);
-    const config = normalizeWorkflowProps(scenario.workflow).runtime;
-    const wiring: WorkflowWiring = {
+    const wiring = localWorkflowWiring({
       clock,
       log: quiet,
-      runtime: () => runtime,
-      workflow: () => config,
-      store: () => store,
-      guards: () => guards,
-      metrics: () => new CloudWatchMetricSource(cw.client(), { sleep: async () => undefined, logger: quiet }),
-      alerts: () => snsAlertPublisher(new SnsNotifier(new SNSClient({ region: REGION }), { topicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:alerts`, sleep: async () => undefined })),
-      forensics: () => new ForensicStore(new S3Client({ region: REGION }), { bucket: 'burnwatch-forensics', region: REGION, ...NO_WAIT }),
-      collectors: () => ({
-        autoscaling: new AutoScalingCollector(new AutoScalingClient({ region: REGION }), NO_WAIT),
-        codedeploy: new CodeDeployCollector(new CodeDeployClient({ region: REGION }), NO_WAIT),
-        rds: new RdsCollector(new RDSClient({ region: REGION }), NO_WAIT),
-        lambda: new LambdaColdStartCollector(coldStartCloudWatch, NO_WAIT),
-      }),
-      actions: () => ({
-        'codedeploy-rollback': new CodeDeployRollbackAction(new CodeDeployClient({ region: REGION }), NO_WAIT),
-        'asg-scale-out': new AsgScaleOutAction(new AutoScalingClient({ region: REGION }), NO_WAIT),
-      }),
-    };
+      runtime,
+      workflow: normalizeWorkflowProps(scenario.workflow).runtime,
+      store,
+      guards,
+      cloudwatch: cw,
+      clients: { ...localAwsClients(), coldStartCloudWatch },
+    });
+    const runner = new LocalWorkflowRunner(synthesized, workflowHandlers(wiring), {
+      before: ({ state, handler, payload }) => {
+        if (scenario.failState?.state === state) throw scenario.failState.error;
+        // The Wait state is overridden to 0 s: the handlers' clock moves by the configured wait instead.
+        if (handler === 'validate') clock.current += (payload as unknown as WorkflowState).settings.waitAfterActionSeconds * 1000;
+      },
+      // A human answers: send-task-success with their output, or send-task-failure / no answer (an error).
+      ...(scenario.approval === undefined ? {} : { approval: scenario.approval }),
+    });
     const input: IncidentWorkflowInput = {
       incidentId: incidentBefore.id,
       slo: slo.name,
@@ -361,31 +268,7 @@ describe('incident workflow, executed locally from the synthesized definition', 
       onsetAt: ONSET,
       openedAt: OPENED_AT,
     };
-    const machine = new StateMachine(synthesized.definition, { validationOptions: { checkArn: true, checkPaths: true } });
-    const taskResourceLocalHandlers = bindTasks(workflowHandlers(wiring), clock, scenario);
-    const execution = machine.run(input as unknown as Json, {
-      overrides: {
-        taskResourceLocalHandlers,
-        waitTimeOverrides: { WaitAfterAction: 0 },
-        retryIntervalOverrides: Object.fromEntries(Object.keys(taskResourceLocalHandlers).map((name) => [name, 0])),
-      },
-      context: {
-        Execution: { Id: `arn:aws:states:${REGION}:${ACCOUNT}:execution:burnwatch-incident:${incidentBefore.id}`, Name: incidentBefore.id },
-        Task: { Token: TOKEN },
-      },
-    });
-    const stateNames: string[] = [];
-    const collecting = (async () => {
-      for await (const event of execution.eventLogs) if (event.type === 'StateEntered') stateNames.push(event.state.name);
-    })();
-    let output: WorkflowState | null = null;
-    let error: Error | null = null;
-    try {
-      output = (await execution.result) as unknown as WorkflowState;
-    } catch (caught) {
-      error = caught as Error;
-    }
-    await collecting;
+    const { output, error, stateNames } = await runner.runExecution(input, { taskToken: TOKEN });
     return { incidentBefore, output, error, store, guards, stateNames };
   }
 
