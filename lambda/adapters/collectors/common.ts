@@ -174,7 +174,8 @@ export interface ResolvedAdapterOptions {
   readonly maxItems: number;
 }
 
-function positiveInteger(value: number | undefined, fallback: number, field: string, max: number): number {
+/** An integer option from 1 to `max`, or its default; a named error otherwise. */
+export function integerOption(value: number | undefined, fallback: number, field: string, max: number): number {
   const resolved = value ?? fallback;
   if (!Number.isInteger(resolved) || resolved < 1 || resolved > max) {
     throw new AdapterInputError(field, `an integer from 1 to ${max}`, value);
@@ -182,9 +183,10 @@ function positiveInteger(value: number | undefined, fallback: number, field: str
   return resolved;
 }
 
-function nonNegative(value: number | undefined, fallback: number, field: string): number {
+/** A finite number option of at least `min`, or its default; a named error otherwise. */
+export function numberAtLeast(value: number | undefined, fallback: number, field: string, min: number): number {
   const resolved = value ?? fallback;
-  if (!Number.isFinite(resolved) || resolved < 0) throw new AdapterInputError(field, 'a finite number >= 0', value);
+  if (!Number.isFinite(resolved) || resolved < min) throw new AdapterInputError(field, `a finite number >= ${min}`, value);
   return resolved;
 }
 
@@ -193,14 +195,14 @@ export function resolveAdapterOptions(options: AdapterOptions = {}): ResolvedAda
   const retry = options.retry ?? {};
   return {
     retry: {
-      maxAttempts: positiveInteger(retry.maxAttempts, 3, 'options.retry.maxAttempts', 10),
-      baseDelayMs: nonNegative(retry.baseDelayMs, 250, 'options.retry.baseDelayMs'),
-      maxDelayMs: nonNegative(retry.maxDelayMs, 2_000, 'options.retry.maxDelayMs'),
+      maxAttempts: integerOption(retry.maxAttempts, 3, 'options.retry.maxAttempts', 10),
+      baseDelayMs: numberAtLeast(retry.baseDelayMs, 250, 'options.retry.baseDelayMs', 0),
+      maxDelayMs: numberAtLeast(retry.maxDelayMs, 2_000, 'options.retry.maxDelayMs', 0),
       sleep: retry.sleep ?? sleepMs,
       random: retry.random ?? Math.random,
     },
-    maxPages: positiveInteger(options.maxPages, 10, 'options.maxPages', 1_000),
-    maxItems: positiveInteger(options.maxItems, 1_000, 'options.maxItems', 100_000),
+    maxPages: integerOption(options.maxPages, 10, 'options.maxPages', 1_000),
+    maxItems: integerOption(options.maxItems, 1_000, 'options.maxItems', 100_000),
   };
 }
 

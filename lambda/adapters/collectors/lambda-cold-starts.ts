@@ -13,7 +13,8 @@ import {
 import type { EvidenceItem } from '../../domain/model';
 import { MINUTE_MS } from '../../domain/model';
 import {
-  AdapterInputError,
+  numberAtLeast,
+  integerOption,
   ApiSession,
   affectedTenants,
   chunks,
@@ -163,18 +164,9 @@ export class LambdaColdStartCollector {
     options: ColdStartCollectorOptions = {},
   ) {
     this.options = resolveAdapterOptions(options);
-    this.baselineMinutes = options.baselineMinutes ?? 30;
-    if (!Number.isInteger(this.baselineMinutes) || this.baselineMinutes < 1 || this.baselineMinutes > 1_440) {
-      throw new AdapterInputError('options.baselineMinutes', 'an integer from 1 to 1440', options.baselineMinutes);
-    }
-    this.spikeFactor = options.spikeFactor ?? 3;
-    if (!Number.isFinite(this.spikeFactor) || this.spikeFactor < 1) {
-      throw new AdapterInputError('options.spikeFactor', 'a finite number >= 1', options.spikeFactor);
-    }
-    this.minColdStarts = options.minColdStarts ?? 5;
-    if (!Number.isFinite(this.minColdStarts) || this.minColdStarts < 1) {
-      throw new AdapterInputError('options.minColdStarts', 'a finite number >= 1', options.minColdStarts);
-    }
+    this.baselineMinutes = integerOption(options.baselineMinutes, 30, 'options.baselineMinutes', 1_440);
+    this.spikeFactor = numberAtLeast(options.spikeFactor, 3, 'options.spikeFactor', 1);
+    this.minColdStarts = numberAtLeast(options.minColdStarts, 5, 'options.minColdStarts', 1);
   }
 
   async collect(request: CollectRequest<ColdStartScope>): Promise<CollectorReport> {

@@ -11,6 +11,7 @@ import { DAY_MS, MINUTE_MS } from '../../domain/model';
 import { planCountQueries, referencedIds, type ExpressionQuery, type PlannedQuery, type QueryBatch } from '../../domain/query-plan';
 import {
   AdapterInputError,
+  integerOption,
   ApiSession,
   collectSafely,
   resolveAdapterOptions,
@@ -91,10 +92,7 @@ export class LoadCollector {
     options: LoadCollectorOptions = {},
   ) {
     this.options = resolveAdapterOptions(options);
-    this.sustainMinutes = options.sustainMinutes ?? 5;
-    if (!Number.isInteger(this.sustainMinutes) || this.sustainMinutes < 1 || this.sustainMinutes > 60) {
-      throw new AdapterInputError('options.sustainMinutes', 'an integer from 1 to 60', options.sustainMinutes);
-    }
+    this.sustainMinutes = integerOption(options.sustainMinutes, 5, 'options.sustainMinutes', 60);
   }
 
   async collect(request: CollectRequest<LoadScope>): Promise<CollectorReport> {

@@ -23,6 +23,8 @@ import type { Clock } from '../../ports';
 import { sleepMs } from '../retry';
 import {
   AdapterInputError,
+  numberAtLeast,
+  integerOption,
   affectedTenants,
   collectSafely,
   describeAwsError,
@@ -230,22 +232,10 @@ export class LogsInsightsCollector {
     options: LogsInsightsCollectorOptions = {},
   ) {
     this.options = resolveAdapterOptions(options);
-    this.timeoutSeconds = options.queryTimeoutSeconds ?? 60;
-    if (!Number.isInteger(this.timeoutSeconds) || this.timeoutSeconds < 1 || this.timeoutSeconds > 900) {
-      throw new AdapterInputError('options.queryTimeoutSeconds', 'an integer from 1 to 900', options.queryTimeoutSeconds);
-    }
-    this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
-    if (!Number.isFinite(this.pollIntervalMs) || this.pollIntervalMs < 1) {
-      throw new AdapterInputError('options.pollIntervalMs', 'a finite number >= 1', options.pollIntervalMs);
-    }
-    this.maxRows = options.maxRows ?? 1_000;
-    if (!Number.isInteger(this.maxRows) || this.maxRows < 1 || this.maxRows > 10_000) {
-      throw new AdapterInputError('options.maxRows', 'an integer from 1 to 10000', options.maxRows);
-    }
-    this.maxPatterns = options.maxPatterns ?? 5;
-    if (!Number.isInteger(this.maxPatterns) || this.maxPatterns < 1 || this.maxPatterns > 100) {
-      throw new AdapterInputError('options.maxPatterns', 'an integer from 1 to 100', options.maxPatterns);
-    }
+    this.timeoutSeconds = integerOption(options.queryTimeoutSeconds, 60, 'options.queryTimeoutSeconds', 900);
+    this.pollIntervalMs = numberAtLeast(options.pollIntervalMs, 1_000, 'options.pollIntervalMs', 1);
+    this.maxRows = integerOption(options.maxRows, 1_000, 'options.maxRows', 10_000);
+    this.maxPatterns = integerOption(options.maxPatterns, 5, 'options.maxPatterns', 100);
     this.clock = options.clock ?? { now: () => Date.now() };
     this.sleep = options.sleep ?? sleepMs;
   }

@@ -31,6 +31,7 @@ import type { EvidenceItem } from '../../domain/model';
 import { DAY_MS, MINUTE_MS } from '../../domain/model';
 import {
   AdapterInputError,
+  integerOption,
   ApiSession,
   collectSafely,
   epochMs,
@@ -225,10 +226,7 @@ export class XRayCollector {
     options: XRayCollectorOptions = {},
   ) {
     this.options = resolveAdapterOptions(options);
-    this.maxEdges = options.maxEdges ?? 3;
-    if (!Number.isInteger(this.maxEdges) || this.maxEdges < 1 || this.maxEdges > 20) {
-      throw new AdapterInputError('options.maxEdges', 'an integer from 1 to 20', options.maxEdges);
-    }
+    this.maxEdges = integerOption(options.maxEdges, 3, 'options.maxEdges', 20);
     this.minEdgeShare = options.minEdgeShare ?? 0.2;
     if (!(this.minEdgeShare > 0 && this.minEdgeShare <= 1)) {
       throw new AdapterInputError('options.minEdgeShare', 'a number in (0, 1]', options.minEdgeShare);
