@@ -1,0 +1,374 @@
+/**
+ * `npm run bench`: Burnwatch's evaluator against the naive baseline at 1,000, 10,000 and 100,000 tenants.
+ *
+ *   npm run bench                                   table for 1k/10k/100k, ratios, bench/out/scale.svg
+ *   npm run bench -- --tenants 10000 --json         one JSON object for one tenant count
+ *
+ * Options: --tenants N[,N...]  --latency-ms 50-300|200  --max-tps 50  --plan hour|sampled  --naive-plan hour|sampled
+ *          --store memory|dynalite  --profiles 24  --seed 1  --heap-mb M  --run-timeout-s 240  --out bench/out
+ *
+ * Every run (tenant count x mode) is its own child process, so peak RSS is that run's alone and one run's heap
+ * cannot slow the next. `--worker <mode>` is how the parent starts a child; it prints the raw measurement.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { freemem } from 'node:os';
+import { join, relative } from 'node:path';
+import { runBurnMath } from './burn-math';
+import { renderScaleChart } from './chart';
+import type { ChartSeries } from './chart';
+import type { LatencyRange } from './cloudwatch';
+import { runHarness } from './harness';
+import type { HarnessOptions, RunMeasurement, RunMode, StoreKind, TickSample } from './harness';
+import { PRICES_CHECKED_ON, PRICES_REGION } from './prices';
+import { ratios, renderTable, summarise } from './report';
+import type { BenchJson, Figures, TableColumn } from './report';
+import { benchConfig } from './scenario';
+import type { TickPlanKind } from './scenario';
+
+/** A command-line value that is not allowed: names the option, what is allowed and what was given. */
+export class BenchArgumentError extends Error {
+  constructor(option: string, allowed: string, given: string | undefined) {
+    super(`${option} must be ${allowed}; got ${given === undefined ? 'nothing' : JSON.stringify(given)}`);
+    this.name = 'BenchArgumentError';
+  }
+}
+
+/** Tenant counts at which the evaluator runs the full hour by default; larger ones run the sampled plan. */
+const FULL_HOUR_UP_TO = 1_000;
+/** Tenant counts from which a child gets the largest Lambda's memory as its V8 heap (the evaluator holds every tenant's series at once). */
+const LARGE_HEAP_FROM = 50_000;
+const LARGEST_LAMBDA_MB = 10_240;
+
+export interface CliOptions {
+  readonly tenants: readonly number[];
+  readonly json: boolean;
+  readonly latency: LatencyRange;
+  readonly maxTps: number;
+  readonly plan: TickPlanKind | null;
+  readonly naivePlan: TickPlanKind;
+  readonly store: StoreKind;
+  readonly profiles: number;
+  readonly seed: number;
+  readonly heapMb: number | null;
+  /** A run (one tenant count, one mode) still going after this long is stopped and reported with the ticks it finished. */
+  readonly runTimeoutSeconds: number;
+  readonly outDir: string;
+  readonly worker: RunMode | null;
+}
+
+function positiveInteger(option: string, text: string | undefined): number {
+  const value = Number(text);
+  if (text === undefined || !Number.isInteger(value) || value < 1) throw new BenchArgumentError(option, 'a whole number of at least 1', text);
+  return value;
+}
+
+function oneOf<T extends string>(option: string, allowed: readonly T[], text: string | undefined): T {
+  const found = allowed.find((value) => value === text);
+  if (found === undefined) throw new BenchArgumentError(option, `one of ${allowed.join(', ')}`, text);
+  return found;
+}
+
+function latencyRange(text: string | undefined): LatencyRange {
+  const match = /^(\d+(?:\.\d+)?)(?:-(\d+(?:\.\d+)?))?$/.exec(text ?? '');
+  const minMs = Number(match?.[1]);
+  const maxMs = match?.[2] === undefined ? minMs : Number(match[2]);
+  if (match === null || !(maxMs >= minMs)) throw new BenchArgumentError('--latency-ms', 'milliseconds as "200" or a range "50-300"', text);
+  return { minMs, maxMs };
+}
+
+export function parseArgs(argv: readonly string[]): CliOptions {
+  const options: { -readonly [K in keyof CliOptions]: CliOptions[K] } = {
+    tenants: [1_000, 10_000, 100_000],
+    json: false,
+    latency: { minMs: 50, maxMs: 300 },
+    maxTps: 50,
+    plan: null,
+    naivePlan: 'sampled',
+    store: 'memory',
+    profiles: 24,
+    seed: 1,
+    heapMb: null,
+    runTimeoutSeconds: 240,
+    outDir: join(__dirname, 'out'),
+    worker: null,
+  };
+  for (let i = 0; i < argv.length; i += 1) {
+    const option = argv[i] as string;
+    const value = (): string | undefined => {
+      i += 1;
+      return argv[i];
+    };
+    switch (option) {
+      case '--tenants':
+        options.tenants = (value() ?? '').split(',').map((part) => positiveInteger('--tenants', part.trim() === '' ? undefined : part.trim()));
+        break;
+      case '--json':
+        options.json = true;
+        break;
+      case '--latency-ms':
+        options.latency = latencyRange(value());
+        break;
+      case '--max-tps':
+        options.maxTps = positiveInteger('--max-tps', value());
+        break;
+      case '--plan':
+        options.plan = oneOf('--plan', ['hour', 'sampled'] as const, value());
+        break;
+      case '--naive-plan':
+        options.naivePlan = oneOf('--naive-plan', ['hour', 'sampled'] as const, value());
+        break;
+      case '--store':
+        options.store = oneOf('--store', ['memory', 'dynalite'] as const, value());
+        break;
+      case '--profiles':
+        options.profiles = positiveInteger('--profiles', value());
+        break;
+      case '--seed':
+        options.seed = positiveInteger('--seed', value());
+        break;
+      case '--heap-mb':
+        options.heapMb = positiveInteger('--heap-mb', value());
+        break;
+      case '--run-timeout-s':
+        options.runTimeoutSeconds = positiveInteger('--run-timeout-s', value());
+        break;
+      case '--out':
+        options.outDir = value() ?? '';
+        if (options.outDir === '') throw new BenchArgumentError('--out', 'a directory', undefined);
+        break;
+      case '--worker':
+        options.worker = oneOf('--worker', ['burnwatch', 'naive'] as const, value());
+        break;
+      default:
+        throw new BenchArgumentError('option', 'one of --tenants, --json, --latency-ms, --max-tps, --plan, --naive-plan, --store, --profiles, --seed, --heap-mb, --run-timeout-s, --out', option);
+    }
+  }
+  if (options.json && options.tenants.length !== 1) throw new BenchArgumentError('--tenants with --json', 'exactly one tenant count', options.tenants.join(','));
+  if (options.worker !== null && options.tenants.length !== 1) throw new BenchArgumentError('--tenants with --worker', 'exactly one tenant count', options.tenants.join(','));
+  return options;
+}
+
+function harnessOptions(cli: CliOptions, mode: RunMode, tenants: number): HarnessOptions {
+  const plan = mode === 'naive' ? cli.naivePlan : (cli.plan ?? (tenants <= FULL_HOUR_UP_TO ? 'hour' : 'sampled'));
+  return { mode, tenants, latency: cli.latency, maxTps: cli.maxTps, plan, store: cli.store, profiles: cli.profiles, seed: cli.seed };
+}
+
+function heapFor(cli: CliOptions, tenants: number): number | null {
+  if (cli.heapMb !== null) return cli.heapMb;
+  // A large run gets what the largest Lambda could give it (or 70 % of this machine's free memory, if less).
+  return tenants >= LARGE_HEAP_FROM ? Math.min(LARGEST_LAMBDA_MB, Math.floor((freemem() / 1024 / 1024) * 0.7)) : null;
+}
+
+type ChildOutcome = { readonly ok: true; readonly run: RunMeasurement } | { readonly ok: false; readonly reason: string };
+
+/** A child reports each tick on stderr as it completes, so a run stopped part-way still tells what it measured. */
+const TICK_PREFIX = 'TICK ';
+
+function describeTick(sample: TickSample): string {
+  return `tick at minute ${sample.minute}: wall ${(sample.wallMs / 1000).toFixed(1)} s, CPU ${(sample.cpuMs / 1000).toFixed(1)} s, ${sample.getMetricDataCalls} calls, ${sample.throttled} throttled, ${sample.store.writeRequests} writes`;
+}
+
+/** The child's peak resident set so far, from Linux's /proc (where there is none, says so). */
+function peakRssOf(pid: number | undefined): string {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]);
+    return Number.isFinite(kb) ? `a peak RSS of ${Math.round(kb / 1024).toLocaleString('en-US')} MB` : 'an unknown peak RSS';
+  } catch {
+    return 'an unknown peak RSS (no /proc)';
+  }
+}
+
+/** Runs one tenant count in one mode in a fresh process and returns its measurement. */
+function runChild(cli: CliOptions, mode: RunMode, tenants: number): Promise<ChildOutcome> {
+  const o = harnessOptions(cli, mode, tenants);
+  const heap = heapFor(cli, tenants);
+  const args = [
+    '--expose-gc',
+    ...(heap === null ? [] : [`--max-old-space-size=${heap}`]),
+    '-r',
+    'ts-node/register/transpile-only',
+    __filename,
+    '--worker',
+    mode,
+    '--tenants',
+    String(tenants),
+    '--latency-ms',
+    `${o.latency.minMs}-${o.latency.maxMs}`,
+    '--max-tps',
+    String(o.maxTps),
+    '--plan',
+    o.plan,
+    '--store',
+    o.store,
+    '--profiles',
+    String(o.profiles),
+    '--seed',
+    String(o.seed),
+  ];
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let pending = '';
+    const ticks: string[] = [];
+    let timedOut: string | null = null;
+    const timer = setTimeout(() => {
+      timedOut = peakRssOf(child.pid);
+      child.kill('SIGKILL');
+    }, cli.runTimeoutSeconds * 1000);
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => {
+      pending += chunk.toString();
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) {
+        if (line.startsWith(TICK_PREFIX)) {
+          const sample = JSON.parse(line.slice(TICK_PREFIX.length)) as TickSample;
+          const described = describeTick(sample);
+          ticks.push(described);
+          // An hour of ticks would flood the terminal: show the quarter hours.
+          if (o.plan === 'sampled' || sample.minute % 15 === 0) progress(`    ${described}`);
+        } else {
+          stderr = `${stderr}${line}\n`.slice(-4000);
+        }
+      }
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const last = stdout.trim().split('\n').pop() ?? '';
+      if (code === 0 && last.startsWith('{')) {
+        resolve({ ok: true, run: JSON.parse(last) as RunMeasurement });
+        return;
+      }
+      const finished = ticks.length === 0 ? 'no tick finished' : `finished ${ticks.join('; ')}`;
+      if (timedOut !== null) {
+        resolve({ ok: false, reason: `stopped after ${cli.runTimeoutSeconds} s (--run-timeout-s) with ${timedOut}; ${finished}` });
+        return;
+      }
+      const oom = /heap out of memory|Allocation failed/.test(stderr) ? ` (JavaScript heap out of memory${heap === null ? '' : ` at --max-old-space-size=${heap}`})` : '';
+      const tail = stderr.trim().split('\n').filter((line) => line.trim() !== '').slice(-3).join(' | ');
+      resolve({ ok: false, reason: `exit ${code ?? signal}${oom}; ${finished}: ${tail}`.slice(0, 1200) });
+    });
+  });
+}
+
+function progress(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+interface SizeResult {
+  readonly tenants: number;
+  readonly burnwatch: Figures | null;
+  readonly naive: Figures | null;
+  readonly failures: readonly string[];
+}
+
+async function runSize(cli: CliOptions, tenants: number): Promise<SizeResult> {
+  const figures: Partial<Record<RunMode, Figures>> = {};
+  const failures: string[] = [];
+  for (const mode of ['burnwatch', 'naive'] as const) {
+    const started = performance.now();
+    progress(`  ${mode} at ${tenants.toLocaleString('en-US')} tenants (${harnessOptions(cli, mode, tenants).plan} plan) ...`);
+    const outcome = await runChild(cli, mode, tenants);
+    const seconds = ((performance.now() - started) / 1000).toFixed(0);
+    if (outcome.ok) {
+      figures[mode] = summarise(outcome.run);
+      progress(`    done in ${seconds} s`);
+    } else {
+      failures.push(`${mode} at ${tenants} tenants: ${outcome.reason}`);
+      progress(`    FAILED after ${seconds} s: ${outcome.reason}`);
+    }
+  }
+  return { tenants, burnwatch: figures.burnwatch ?? null, naive: figures.naive ?? null, failures };
+}
+
+function burnMathMicros(): number {
+  const { slo, runtime } = benchConfig();
+  return Math.round(runBurnMath(slo, 2_000, runtime.evaluator.heartbeatMinutes).cpuMicrosPerTenantTick * 100) / 100;
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const cli = parseArgs(argv);
+  if (cli.worker !== null) {
+    const run = await runHarness(harnessOptions(cli, cli.worker, cli.tenants[0] as number), (sample) =>
+      process.stderr.write(`${TICK_PREFIX}${JSON.stringify(sample)}\n`),
+    );
+    process.stdout.write(`${JSON.stringify(run)}\n`);
+    return;
+  }
+
+  const describe = `latency ${cli.latency.minMs}-${cli.latency.maxMs} ms, GetMetricData ${cli.maxTps} TPS, ${cli.store} state store, ${cli.profiles} traffic profiles`;
+  progress(`Burnwatch scale benchmark: ${describe}`);
+  const results: SizeResult[] = [];
+  for (const tenants of cli.tenants) results.push(await runSize(cli, tenants));
+  const burnMath = burnMathMicros();
+
+  if (cli.json) {
+    const result = results[0] as SizeResult;
+    if (result.burnwatch === null || result.naive === null) {
+      // Still one JSON object, with what was measured and why the rest is missing; the exit code says it failed.
+      process.stdout.write(`${JSON.stringify({ tenants: result.tenants, failures: result.failures, burnwatch: result.burnwatch, baseline: result.naive }, null, 2)}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    const json: BenchJson = { ...result.burnwatch, baseline: result.naive, ratios: ratios(result.burnwatch, result.naive), burnMathMicrosPerTenantTick: burnMath };
+    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+    return;
+  }
+
+  const columns: TableColumn[] = results.flatMap((r) => [
+    { title: `${r.tenants.toLocaleString('en-US')} Burnwatch`, figures: r.burnwatch },
+    { title: `naive`, figures: r.naive },
+  ]);
+  const lines = [
+    '',
+    `Burnwatch vs the naive baseline (${describe}; prices ${PRICES_REGION}, checked ${PRICES_CHECKED_ON})`,
+    '',
+    renderTable(columns),
+    '',
+    'Ratios (naive / Burnwatch):',
+    ...results.map((r) =>
+      r.burnwatch && r.naive
+        ? `  ${r.tenants.toLocaleString('en-US').padStart(7)}: ` +
+          Object.entries(ratios(r.burnwatch, r.naive))
+            .map(([field, value]) => `${field} ${value}x`)
+            .join(', ')
+        : `  ${r.tenants.toLocaleString('en-US').padStart(7)}: not available`,
+    ),
+    '',
+    `Burn math (evaluateTenant + nextAlertState over prebuilt counts): ${burnMath} us CPU per tenant per tick (target < 20 us)`,
+    ...results.flatMap((r) => r.failures.map((failure) => `FAILED ${failure}`)),
+    ...results.flatMap((r) => [r.burnwatch, r.naive].flatMap((f) => (f?.problems ?? []).map((p) => `logged at ${r.tenants}: ${p}`))),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+
+  const series: ChartSeries[] = [
+    { name: 'Burnwatch', color: '#1f6feb', dashed: false, mode: 'burnwatch' as const },
+    { name: 'naive baseline', color: '#d1242f', dashed: true, mode: 'naive' as const },
+  ].map(({ mode, ...style }) => ({
+    ...style,
+    points: results.flatMap((r) => {
+      const f = r[mode];
+      return f === null ? [] : [{ tenants: r.tenants, wallSeconds: f.wallMsPerTick / 1000, costPerTenantMonthUsd: f.costPerTenantMonthUsd }];
+    }),
+  }));
+  if (series.some((s) => s.points.length > 0)) {
+    mkdirSync(cli.outDir, { recursive: true });
+    const file = join(cli.outDir, 'scale.svg');
+    writeFileSync(file, renderScaleChart(series, describe));
+    // The figures behind the table and the chart, for comparing runs.
+    const figuresFile = join(cli.outDir, 'scale.json');
+    const saved = results.map((r) => ({ tenants: r.tenants, burnwatch: r.burnwatch, naive: r.naive, failures: r.failures }));
+    writeFileSync(figuresFile, `${JSON.stringify({ settings: describe, burnMathMicrosPerTenantTick: burnMath, results: saved }, null, 2)}\n`);
+    process.stdout.write(`\nChart: ${relative(process.cwd(), file)}; figures: ${relative(process.cwd(), figuresFile)}\n`);
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`);
+    process.exitCode = 1;
+  });
+}
