@@ -17,7 +17,8 @@ export interface ChartSeries {
 }
 
 const WIDTH = 880;
-const HEIGHT = 360;
+const BASE_HEIGHT = 360;
+const NOTE_LINE = 16;
 const PANEL = { width: 360, height: 240, top: 50, left: [70, 510] as const };
 
 function escapeXml(text: string): string {
@@ -96,7 +97,9 @@ function renderPanel(panel: Panel, left: number, series: readonly ChartSeries[],
   return out;
 }
 
-export function renderScaleChart(series: readonly ChartSeries[], subtitle: string): string {
+/** `notes` are printed under the legend, e.g. why a point is missing. */
+export function renderScaleChart(series: readonly ChartSeries[], subtitle: string, notes: readonly string[] = []): string {
+  const HEIGHT = BASE_HEIGHT + notes.length * NOTE_LINE;
   const tenants = series.flatMap((s) => s.points.map((p) => p.tenants));
   const xTicks = niceTicksLog(Math.min(...tenants), Math.max(...tenants));
   const panels: Panel[] = [
@@ -105,9 +108,10 @@ export function renderScaleChart(series: readonly ChartSeries[], subtitle: strin
   ];
   const legend = series.map(
     (s, i) =>
-      `<line x1="${70 + i * 220}" x2="${100 + i * 220}" y1="${HEIGHT - 16}" y2="${HEIGHT - 16}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6,4"' : ''}/>` +
-      `<text x="${106 + i * 220}" y="${HEIGHT - 12}">${escapeXml(s.name)}</text>`,
+      `<line x1="${70 + i * 220}" x2="${100 + i * 220}" y1="${BASE_HEIGHT - 16}" y2="${BASE_HEIGHT - 16}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6,4"' : ''}/>` +
+      `<text x="${106 + i * 220}" y="${BASE_HEIGHT - 12}">${escapeXml(s.name)}</text>`,
   );
+  const noteLines = notes.map((note, i) => `<text x="70" y="${BASE_HEIGHT + 4 + i * NOTE_LINE}" fill="#555">${escapeXml(note)}</text>`);
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12">`,
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="white"/>`,
@@ -115,6 +119,7 @@ export function renderScaleChart(series: readonly ChartSeries[], subtitle: strin
     ...renderPanel(panels[0] as Panel, PANEL.left[0], series, xTicks),
     ...renderPanel(panels[1] as Panel, PANEL.left[1], series, xTicks),
     ...legend,
+    ...noteLines,
     '</svg>',
     '',
   ].join('\n');

@@ -162,7 +162,6 @@ export class BenchCloudWatch extends LocalCloudWatch {
       const key = plan.requestKeys.get(result.Id ?? '');
       if (key === undefined) continue;
       canonicalPoints += result.Values?.length ?? 0;
-      if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
       this.cache.set(`${plan.rangeKey}|${key}`, {
         timestamps: (result.Timestamps ?? []).map((date) => date.getTime()),
         values: result.Values ?? [],
@@ -292,6 +291,8 @@ export class BenchCloudWatch extends LocalCloudWatch {
     }, 0);
     if (!(end > start) || bound > limit || returnedQueries.length === 0) return null;
 
+    // Cleared before a call, never during one, so every answer this call needs is either kept or sent for.
+    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
     const rangeKey = `${start}|${end}|${input.ScanBy ?? ''}`;
     const returned = returnedQueries.map((query) => ({
       id: query.Id as string,
@@ -326,7 +327,7 @@ export class BenchCloudWatch extends LocalCloudWatch {
       request.push({ Id: id, Expression: rewritten, ...(expression.period === undefined ? {} : { Period: expression.period }), ReturnData: true });
       requestKeys.set(id, key);
     });
-    return { returned, request, requestKeys, rangeKey, originalMetricStats: metricStatOf.size === 0 ? 0 : queries.filter((q) => q.MetricStat !== undefined).length };
+    return { returned, request, requestKeys, rangeKey, originalMetricStats: queries.filter((q) => q.MetricStat !== undefined).length };
   }
 
   private toProfile(query: MetricDataQuery): MetricDataQuery {

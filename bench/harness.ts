@@ -3,9 +3,10 @@
  * profiles; a counting state store seeded as the previous hour left it), then runs the planned ticks of one mode
  * (`burnwatch`: the real evaluator; `naive`: the baseline) and measures each tick.
  *
- * A run is one evaluator instance over all tenants. A sharded run (the Distributed Map shard-out) would build the
- * same world once and run one `TickRunner` per shard over its slice of the tenants, concurrently, against the one
- * CloudWatch (so the shards share its TPS quota); `measureTicks` already takes any runner.
+ * A run is one evaluator instance over all tenants. A sharded run (the Distributed Map fan-out) would build the
+ * same world once and make a `TickRunner` that calls `evaluateTick` once per shard (`TickOptions.shard`, each with
+ * its own evaluator cache), concurrently, against the one CloudWatch, so the shards share its TPS quota as they
+ * share the account's; `measureTicks` already takes any runner.
  */
 import { CloudWatchMetricSource } from '../lambda/adapters/cloudwatch-metric-source';
 import { DynamoStateStore } from '../lambda/adapters/dynamo-state-store';

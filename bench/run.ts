@@ -3,9 +3,11 @@
  *
  *   npm run bench                                   table for 1k/10k/100k, ratios, bench/out/scale.svg
  *   npm run bench -- --tenants 10000 --json         one JSON object for one tenant count
+ *   npm run bench -- --chart-from bench/out/scale.json   redraw the chart from the figures a run saved
  *
  * Options: --tenants N[,N...]  --latency-ms 50-300|200  --max-tps 50  --plan hour|sampled  --naive-plan hour|sampled
  *          --store memory|dynalite  --profiles 24  --seed 1  --heap-mb M  --run-timeout-s 240  --out bench/out
+ *          --chart-from FILE
  *
  * Every run (tenant count x mode) is its own child process, so peak RSS is that run's alone and one run's heap
  * cannot slow the next. `--worker <mode>` is how the parent starts a child; it prints the raw measurement.
@@ -55,6 +57,8 @@ export interface CliOptions {
   readonly runTimeoutSeconds: number;
   readonly outDir: string;
   readonly worker: RunMode | null;
+  /** Redraw the chart from a saved scale.json instead of measuring. */
+  readonly chartFrom: string | null;
 }
 
 function positiveInteger(option: string, text: string | undefined): number {
@@ -92,6 +96,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     runTimeoutSeconds: 240,
     outDir: join(__dirname, 'out'),
     worker: null,
+    chartFrom: null,
   };
   for (let i = 0; i < argv.length; i += 1) {
     const option = argv[i] as string;
@@ -137,11 +142,15 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         options.outDir = value() ?? '';
         if (options.outDir === '') throw new BenchArgumentError('--out', 'a directory', undefined);
         break;
+      case '--chart-from':
+        options.chartFrom = value() ?? '';
+        if (options.chartFrom === '') throw new BenchArgumentError('--chart-from', 'the path of a scale.json a run wrote', undefined);
+        break;
       case '--worker':
         options.worker = oneOf('--worker', ['burnwatch', 'naive'] as const, value());
         break;
       default:
-        throw new BenchArgumentError('option', 'one of --tenants, --json, --latency-ms, --max-tps, --plan, --naive-plan, --store, --profiles, --seed, --heap-mb, --run-timeout-s, --out', option);
+        throw new BenchArgumentError('option', 'one of --tenants, --json, --latency-ms, --max-tps, --plan, --naive-plan, --store, --profiles, --seed, --heap-mb, --run-timeout-s, --out, --chart-from', option);
     }
   }
   if (options.json && options.tenants.length !== 1) throw new BenchArgumentError('--tenants with --json', 'exactly one tenant count', options.tenants.join(','));
@@ -284,6 +293,37 @@ async function runSize(cli: CliOptions, tenants: number): Promise<SizeResult> {
   return { tenants, burnwatch: figures.burnwatch ?? null, naive: figures.naive ?? null, failures };
 }
 
+/** Writes bench/out/scale.svg and the figures behind it (scale.json), from which `--chart-from` can redraw it. */
+function writeChart(outDir: string, describe: string, burnMath: number, results: readonly SizeResult[]): void {
+  const series: ChartSeries[] = [
+    { name: 'Burnwatch', color: '#1f6feb', dashed: false, mode: 'burnwatch' as const },
+    { name: 'naive baseline', color: '#d1242f', dashed: true, mode: 'naive' as const },
+  ].map(({ mode, ...style }) => ({
+    ...style,
+    points: results.flatMap((r) => {
+      const f = r[mode];
+      return f === null ? [] : [{ tenants: r.tenants, wallSeconds: f.wallMsPerTick / 1000, costPerTenantMonthUsd: f.costPerTenantMonthUsd }];
+    }),
+  }));
+  if (!series.some((s) => s.points.length > 0)) return;
+  mkdirSync(outDir, { recursive: true });
+  const file = join(outDir, 'scale.svg');
+  // A missing point says why, on the chart itself.
+  const notes = results.flatMap((r) => r.failures.map((failure) => `No point: ${failure}`.slice(0, 140)));
+  writeFileSync(file, renderScaleChart(series, describe, notes));
+  const figuresFile = join(outDir, 'scale.json');
+  const saved: SavedFigures = { settings: describe, burnMathMicrosPerTenantTick: burnMath, results };
+  writeFileSync(figuresFile, `${JSON.stringify(saved, null, 2)}\n`);
+  process.stdout.write(`\nChart: ${relative(process.cwd(), file)}; figures: ${relative(process.cwd(), figuresFile)}\n`);
+}
+
+/** What scale.json holds. */
+interface SavedFigures {
+  readonly settings: string;
+  readonly burnMathMicrosPerTenantTick: number;
+  readonly results: readonly SizeResult[];
+}
+
 function burnMathMicros(): number {
   const { slo, runtime } = benchConfig();
   return Math.round(runBurnMath(slo, 2_000, runtime.evaluator.heartbeatMinutes).cpuMicrosPerTenantTick * 100) / 100;
@@ -291,6 +331,11 @@ function burnMathMicros(): number {
 
 async function main(argv: readonly string[]): Promise<void> {
   const cli = parseArgs(argv);
+  if (cli.chartFrom !== null) {
+    const saved = JSON.parse(readFileSync(cli.chartFrom, 'utf8')) as SavedFigures;
+    writeChart(cli.outDir, saved.settings, saved.burnMathMicrosPerTenantTick, saved.results);
+    return;
+  }
   if (cli.worker !== null) {
     const run = await runHarness(harnessOptions(cli, cli.worker, cli.tenants[0] as number), (sample) =>
       process.stderr.write(`${TICK_PREFIX}${JSON.stringify(sample)}\n`),
@@ -344,26 +389,7 @@ async function main(argv: readonly string[]): Promise<void> {
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 
-  const series: ChartSeries[] = [
-    { name: 'Burnwatch', color: '#1f6feb', dashed: false, mode: 'burnwatch' as const },
-    { name: 'naive baseline', color: '#d1242f', dashed: true, mode: 'naive' as const },
-  ].map(({ mode, ...style }) => ({
-    ...style,
-    points: results.flatMap((r) => {
-      const f = r[mode];
-      return f === null ? [] : [{ tenants: r.tenants, wallSeconds: f.wallMsPerTick / 1000, costPerTenantMonthUsd: f.costPerTenantMonthUsd }];
-    }),
-  }));
-  if (series.some((s) => s.points.length > 0)) {
-    mkdirSync(cli.outDir, { recursive: true });
-    const file = join(cli.outDir, 'scale.svg');
-    writeFileSync(file, renderScaleChart(series, describe));
-    // The figures behind the table and the chart, for comparing runs.
-    const figuresFile = join(cli.outDir, 'scale.json');
-    const saved = results.map((r) => ({ tenants: r.tenants, burnwatch: r.burnwatch, naive: r.naive, failures: r.failures }));
-    writeFileSync(figuresFile, `${JSON.stringify({ settings: describe, burnMathMicrosPerTenantTick: burnMath, results: saved }, null, 2)}\n`);
-    process.stdout.write(`\nChart: ${relative(process.cwd(), file)}; figures: ${relative(process.cwd(), figuresFile)}\n`);
-  }
+  writeChart(cli.outDir, describe, burnMath, results);
 }
 
 if (require.main === module) {
