@@ -34,22 +34,9 @@ import type { WorkflowState } from '../../lambda/usecases/workflow/state';
 import type { NormalizedWorkflowConfig } from '../../lib/config/workflow';
 import { IncidentWorkflow } from '../../lib/constructs/incident-workflow';
 
-/**
- * aws-local-stepfunctions 3.x calls Promise.withResolvers (Node 22+); on Node 20 the runner installs an equivalent
- * before any execution (test/support/setup.ts does the same for the whole Jest run).
- */
-export function ensurePromiseWithResolvers(): void {
-  type Resolvers = { promise: Promise<unknown>; resolve: (value: unknown) => void; reject: (reason?: unknown) => void };
-  const promiseCtor = Promise as unknown as { withResolvers?: () => Resolvers };
-  if (typeof promiseCtor.withResolvers === 'function') return;
-  promiseCtor.withResolvers = (): Resolvers => {
-    let settle: Pick<Resolvers, 'resolve' | 'reject'> | undefined;
-    const promise = new Promise<unknown>((resolve, reject) => {
-      settle = { resolve, reject };
-    });
-    return { promise, ...(settle as Pick<Resolvers, 'resolve' | 'reject'>) };
-  };
-}
+import { ensurePromiseWithResolvers } from './promise-polyfill';
+
+export { ensurePromiseWithResolvers };
 
 export const LOCAL_ACCOUNT = '123456789012';
 export const LOCAL_REGION = 'eu-west-1';
