@@ -7,7 +7,7 @@
 import { BATCH_GET_MAX_KEYS } from '../lambda/adapters/dynamo-state-store';
 import { tenantHistoryKey, tenantStateKey } from '../lambda/domain/keys';
 import type { Incident, TenantAlertState } from '../lambda/domain/model';
-import type { OpenIncidentPointer, StateStore, WriteOutcome } from '../lambda/ports';
+import type { OpenIncidentPointer, StateStore, TenantStatesRead, WriteOutcome } from '../lambda/ports';
 
 /** A standard write unit covers an item of up to 1 KB; a strongly consistent read unit one of up to 4 KB. */
 const WRITE_UNIT_BYTES = 1024;
@@ -38,7 +38,7 @@ export class CountingStateStore implements StateStore {
 
   constructor(private readonly inner: StateStore) {}
 
-  async getTenantStates(slo: string, tenants: readonly string[]): Promise<Map<string, TenantAlertState>> {
+  async getTenantStates(slo: string, tenants: readonly string[]): Promise<TenantStatesRead> {
     this.counts.readRequests += Math.ceil(tenants.length / BATCH_GET_MAX_KEYS);
     this.counts.keysRead += tenants.length;
     return this.inner.getTenantStates(slo, tenants);

@@ -9,7 +9,7 @@
 import { StoreArgumentError, requireNonNegativeInteger } from '../lambda/adapters/dynamo-table-schema';
 import { incidentKey, openIncidentPointerKey, tenantStateKey } from '../lambda/domain/keys';
 import type { Incident, TenantAlertState } from '../lambda/domain/model';
-import type { OpenIncidentPointer, StateStore, WriteOutcome } from '../lambda/ports';
+import type { OpenIncidentPointer, StateStore, TenantStatesRead, WriteOutcome } from '../lambda/ports';
 
 /** A versioned write must carry `expectedVersion + 1`, as the DynamoDB store requires. */
 function requireNextVersion(nextVersion: number, expectedVersion: number): void {
@@ -33,13 +33,14 @@ export class MemoryStateStore implements StateStore {
   private readonly incidents = new Map<string, Incident>();
   private readonly pointers = new Map<string, OpenIncidentPointer>();
 
-  async getTenantStates(slo: string, tenants: readonly string[]): Promise<Map<string, TenantAlertState>> {
+  async getTenantStates(slo: string, tenants: readonly string[]): Promise<TenantStatesRead> {
     const found = new Map<string, TenantAlertState>();
     for (const tenant of tenants) {
       const state = this.states.get(tenantStateKey(slo, tenant).pk);
       if (state !== undefined) found.set(tenant, state);
     }
-    return found;
+    // Items are held as typed values, so none can be unreadable.
+    return { states: found, unreadable: new Map() };
   }
 
   async putTenantState(next: TenantAlertState, expectedVersion: number): Promise<WriteOutcome> {

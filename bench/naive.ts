@@ -239,13 +239,13 @@ export async function naiveTick(slo: SloDefinition, tenants: readonly string[], 
   let writeConflicts = 0;
   const add = (metrics: Map<string, number>, ids: readonly string[]): number => ids.reduce((sum, id) => sum + (metrics.get(id) ?? 0), 0);
   for (const tenant of tenants) {
-    const reason = failed.get(tenant);
+    const reason = failed.get(tenant) ?? states.unreadable.get(tenant);
     if (reason !== undefined) {
       failures.push({ tenant, reason });
       continue;
     }
     let next: TenantAlertState;
-    const prev = states.get(tenant) ?? null;
+    const prev = states.states.get(tenant) ?? null;
     try {
       const sums = (values.get(tenant) ?? []).map((metrics): WindowCounts => {
         const total = add(metrics, terms.total);

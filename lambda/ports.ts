@@ -64,8 +64,16 @@ export interface OpenIncidentPointer {
 }
 
 /** Per tenant+SLO alert state and incidents (DynamoDB in production). */
+/** Tenant states as read: a stored item that cannot be read (corrupt, unknown schema) fails only its own tenant. */
+export interface TenantStatesRead {
+  /** Tenants with a readable state; a tenant never evaluated before is absent from both maps. */
+  readonly states: Map<string, TenantAlertState>;
+  /** Tenants whose stored state could not be read, with the reason (field, allowed, given). */
+  readonly unreadable: Map<string, string>;
+}
+
 export interface StateStore {
-  getTenantStates(slo: string, tenants: readonly string[]): Promise<Map<string, TenantAlertState>>;
+  getTenantStates(slo: string, tenants: readonly string[]): Promise<TenantStatesRead>;
   /** Writes `next` only if the stored version is `expectedVersion` (0: the item must not exist yet). */
   putTenantState(next: TenantAlertState, expectedVersion: number): Promise<WriteOutcome>;
   /** Appends a history item (expires by TTL) for reports; never conditional. */

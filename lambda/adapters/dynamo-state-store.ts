@@ -4,7 +4,7 @@
  * the loser gets `conflict`, re-reads and retries.
  */
 import { BatchGetCommand, GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient, type PutCommandInput } from '@aws-sdk/lib-dynamodb';
-import type { OpenIncidentPointer, StateStore, WriteOutcome } from '../ports';
+import type { OpenIncidentPointer, StateStore, TenantStatesRead, WriteOutcome } from '../ports';
 import {
   ALERT_LEVELS,
   FAILURE_MODES,
@@ -31,6 +31,7 @@ import {
 import {
   CorruptItemError,
   ItemReader,
+  UnsupportedSchemaVersionError,
   StoreArgumentError,
   corruptItem,
   invalidItem,
@@ -92,7 +93,7 @@ export class DynamoStateStore implements StateStore {
     requireNonNegativeInteger('batchGetBaseDelayMs', this.batchGetBaseDelayMs);
   }
 
-  async getTenantStates(slo: string, tenants: readonly string[]): Promise<Map<string, TenantAlertState>> {
+  async getTenantStates(slo: string, tenants: readonly string[]): Promise<TenantStatesRead> {
     // Matched by pk: the response does not keep request order, and pk is what identifies the tenant.
     const requested = new Map<string, { readonly tenant: string; readonly key: TableKey }>();
     for (const tenant of tenants) {
@@ -105,13 +106,21 @@ export class DynamoStateStore implements StateStore {
     const items = (await mapWithConcurrency(chunks, BATCH_GET_CONCURRENCY, (chunk) => this.batchGet(chunk))).flat();
 
     const states = new Map<string, TenantAlertState>();
+    const unreadable = new Map<string, string>();
     for (const item of items) {
       const pk = String(item[TABLE_PARTITION_KEY]);
       const match = requested.get(pk);
       if (match === undefined) throw new CorruptItemError({ pk, sk: String(item[TABLE_SORT_KEY]) }, TABLE_PARTITION_KEY, 'one of the requested keys', pk);
-      states.set(match.tenant, readTenantState(item, match.key, corruptItem(match.key), slo, match.tenant));
+      try {
+        states.set(match.tenant, readTenantState(item, match.key, corruptItem(match.key), slo, match.tenant));
+      } catch (error) {
+        // One corrupt item (or one written by a newer schema) fails its own tenant only, and is never overwritten;
+        // anything else (a bug, a throttle) still fails the read.
+        if (!(error instanceof CorruptItemError || error instanceof UnsupportedSchemaVersionError)) throw error;
+        unreadable.set(match.tenant, `${error.name}: ${error.message}`);
+      }
     }
-    return states;
+    return { states, unreadable };
   }
 
   /**

@@ -233,9 +233,9 @@ async function evaluateSlo(
   const pending: { prev: TenantAlertState | null; next: TenantAlertState; transition: AlertTransition; evaluation: TenantEvaluation }[] = [];
 
   for (const tenant of tenants) {
-    const fineFailure = fine.failures.get(tenant) ?? coarse.failures.get(tenant);
-    if (fineFailure !== undefined) {
-      failures.push({ tenant, reason: fineFailure });
+    const failure = fine.failures.get(tenant) ?? coarse.failures.get(tenant) ?? states.unreadable.get(tenant);
+    if (failure !== undefined) {
+      failures.push({ tenant, reason: failure });
       continue;
     }
     try {
@@ -244,7 +244,7 @@ async function evaluateSlo(
         fineFrom,
         coarse: coarse.series.get(tenant) ?? null,
       };
-      const prev = states.get(tenant) ?? null;
+      const prev = states.states.get(tenant) ?? null;
       const evaluation = evaluateTenant({
         slo,
         tenant,

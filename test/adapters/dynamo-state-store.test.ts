@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoStateStore, UnprocessedKeysError } from '../../lambda/adapters/dynamo-state-store';
-import { CorruptItemError, InvalidItemError, StoreArgumentError, UnsupportedSchemaVersionError } from '../../lambda/adapters/dynamo-table-schema';
+import { InvalidItemError, StoreArgumentError, UnsupportedSchemaVersionError } from '../../lambda/adapters/dynamo-table-schema';
 import { incidentKey, openIncidentPointerKey, tenantHistoryKey, tenantStateKey } from '../../lambda/domain/keys';
 import { DAY_MS, MINUTE_MS, STATE_SCHEMA_VERSION, type Incident, type TenantAlertState } from '../../lambda/domain/model';
 import type { OpenIncidentPointer, WriteOutcome } from '../../lambda/ports';
@@ -78,7 +78,7 @@ const versionedRecords: readonly [string, VersionedRecord][] = [
       create: (store, marker) => store.putTenantState(tenantState({ incidentId: marker }), 0),
       write: (store, from, marker) => store.putTenantState(tenantState({ incidentId: marker, version: from + 1 }), from),
       read: async (store) => {
-        const state = (await store.getTenantStates(SLO, ['acme'])).get('acme');
+        const state = (await store.getTenantStates(SLO, ['acme'])).states.get('acme');
         return state === undefined ? null : { version: state.version, marker: state.incidentId };
       },
     },
@@ -215,7 +215,7 @@ describe('DynamoStateStore reading items of other schema versions', () => {
     });
 
     // Act
-    const state = (await store.getTenantStates(SLO, ['acme'])).get('acme');
+    const state = (await store.getTenantStates(SLO, ['acme'])).states.get('acme');
 
     // Assess
     expect(state).toEqual<TenantAlertState>({
@@ -247,8 +247,25 @@ describe('DynamoStateStore reading items of other schema versions', () => {
     expect(stored).toEqual(incident({ timeline: [] }));
   });
 
+  it('reports a tenant state written by a newer schema as unreadable for that tenant only, naming the key and the version', async () => {
+    // Prepare
+    const key = tenantStateKey(SLO, 'acme');
+    await table.putRaw(key, { schemaVersion: STATE_SCHEMA_VERSION + 1, somethingNew: true });
+    await store.putTenantState(tenantState({ tenant: 'initech' }), 0);
+
+    // Act
+    const read = await store.getTenantStates(SLO, ['acme', 'initech']);
+
+    // Assess
+    expect(read.states.has('acme')).toBe(false);
+    expect(read.states.get('initech')?.tenant).toBe('initech');
+    expect(read.unreadable.get('acme')).toContain('UnsupportedSchemaVersionError');
+    expect(read.unreadable.get('acme')).toContain(
+      `Item pk=${JSON.stringify(key.pk)} sk=${JSON.stringify(key.sk)} has schemaVersion ${STATE_SCHEMA_VERSION + 1}`,
+    );
+  });
+
   it.each([
-    ['a tenant state', tenantStateKey(SLO, 'acme'), (s: DynamoStateStore) => s.getTenantStates(SLO, ['acme'])],
     ['an incident', incidentKey('inc-1'), (s: DynamoStateStore) => s.getIncident('inc-1')],
     ['an open-incident pointer', openIncidentPointerKey(SLO), (s: DynamoStateStore) => s.getOpenIncidentPointer(SLO)],
   ])('rejects %s written by a newer schema, naming the key and the version', async (_, key, read) => {
@@ -276,16 +293,19 @@ describe('DynamoStateStore reading corrupt items', () => {
     ['a missing budgetRemaining', { budgetRemaining: undefined }, 'budgetRemaining'],
     ['a tenant that differs from the key', { tenant: 'globex' }, 'tenant'],
     ['a schemaVersion that is not an integer', { schemaVersion: 'one' }, 'schemaVersion'],
-  ])('rejects a tenant state with %s, naming the field', async (_, overrides, field) => {
-    // Prepare
+  ])('reports a tenant state with %s as unreadable for that tenant only, naming the field', async (_, overrides, field) => {
+    // Prepare: acme's item is corrupt, initech's is fine.
     await table.putRaw(tenantStateKey(SLO, 'acme'), { ...tenantState(), ...overrides });
+    await store.putTenantState(tenantState({ tenant: 'initech' }), 0);
 
     // Act
-    const attempt = store.getTenantStates(SLO, ['acme']);
+    const read = await store.getTenantStates(SLO, ['acme', 'initech']);
 
     // Assess
-    await expect(attempt).rejects.toThrow(CorruptItemError);
-    await expect(store.getTenantStates(SLO, ['acme'])).rejects.toMatchObject({ field, key: tenantStateKey(SLO, 'acme') });
+    expect(read.states.has('acme')).toBe(false);
+    expect(read.states.get('initech')?.tenant).toBe('initech');
+    expect(read.unreadable.get('acme')).toContain(`CorruptItemError: Item pk=${JSON.stringify(tenantStateKey(SLO, 'acme').pk)}`);
+    expect(read.unreadable.get('acme')).toContain(`field "${field}"`);
   });
 
   it.each([
@@ -311,20 +331,22 @@ describe('DynamoStateStore batch reads and awkward names', () => {
     await Promise.all(tenants.map((tenant, index) => store.putTenantState(tenantState({ tenant, budgetRemaining: index / 1000 }), 0)));
 
     // Act: dynalite, like DynamoDB, rejects more than 100 keys and duplicate keys in one request.
-    const states = await store.getTenantStates(SLO, [...tenants, 'never-seen', 'tenant-0']);
+    const { states, unreadable } = await store.getTenantStates(SLO, [...tenants, 'never-seen', 'tenant-0']);
 
     // Assess
     expect(states.size).toBe(250);
     expect(states.has('never-seen')).toBe(false);
+    expect(unreadable.size).toBe(0);
     tenants.forEach((tenant, index) => expect(states.get(tenant)?.budgetRemaining).toBeCloseTo(index / 1000, 10));
   });
 
   it('returns an empty map for no tenants', async () => {
     // Act
-    const states = await store.getTenantStates(SLO, []);
+    const { states, unreadable } = await store.getTenantStates(SLO, []);
 
     // Assess
     expect(states.size).toBe(0);
+    expect(unreadable.size).toBe(0);
   });
 
   it('round-trips tenants with unicode, quotes, separators and 1,000-character names without collisions', async () => {
@@ -347,7 +369,7 @@ describe('DynamoStateStore batch reads and awkward names', () => {
     // Act
     const bySlo = new Map<string, Map<string, TenantAlertState>>();
     for (const slo of new Set(pairs.map(([slo]) => slo))) {
-      bySlo.set(slo, await store.getTenantStates(slo, pairs.filter(([s]) => s === slo).map(([, tenant]) => tenant)));
+      bySlo.set(slo, (await store.getTenantStates(slo, pairs.filter(([s]) => s === slo).map(([, tenant]) => tenant))).states);
     }
 
     // Assess: every write created a new item, and every tenant reads back its own.
@@ -420,7 +442,7 @@ describe('DynamoStateStore against a mocked client', () => {
     const store = new DynamoStateStore(doc, TABLE, { sleep, batchGetBaseDelayMs: 50 });
 
     // Act
-    const states = await store.getTenantStates(SLO, ['acme']);
+    const { states } = await store.getTenantStates(SLO, ['acme']);
 
     // Assess
     expect(states.get('acme')?.version).toBe(1);

@@ -67,7 +67,7 @@ const versionedRecords: readonly [string, VersionedRecord][] = [
       create: (store, marker) => store.putTenantState(tenantState({ incidentId: marker }), 0),
       write: (store, from, marker) => store.putTenantState(tenantState({ incidentId: marker, version: from + 1 }), from),
       read: async (store) => {
-        const state = (await store.getTenantStates(SLO, ['acme'])).get('acme');
+        const state = (await store.getTenantStates(SLO, ['acme'])).states.get('acme');
         return state === undefined ? null : { version: state.version, marker: state.incidentId };
       },
     },
@@ -217,11 +217,12 @@ describe('MemoryStateStore reads', () => {
     await store.putTenantState(tenantState({ tenant: 'globex', level: 'ok' }), 0);
 
     // Act
-    const states = await store.getTenantStates(SLO, ['acme', 'initech']);
+    const { states, unreadable } = await store.getTenantStates(SLO, ['acme', 'initech']);
 
     // Assess
     expect([...states.keys()]).toEqual(['acme']);
     expect(states.get('acme')?.level).toBe('page');
+    expect(unreadable.size).toBe(0);
   });
 
   it('keeps what was written even when the caller changes its object afterwards', async () => {
@@ -234,7 +235,7 @@ describe('MemoryStateStore reads', () => {
     written.level = 'ok';
 
     // Assess
-    expect((await store.getTenantStates(SLO, ['acme'])).get('acme')?.level).toBe('page');
+    expect((await store.getTenantStates(SLO, ['acme'])).states.get('acme')?.level).toBe('page');
   });
 
   it('appends history items in write order, each a copy', async () => {

@@ -179,6 +179,25 @@ describe('DynamoDB faults', () => {
       expect(stored?.burnRates).toEqual(expect.objectContaining({ '5': 0, '60': 0 }));
     });
 
+    it.each([
+      ['corrupt (a level no version of Burnwatch wrote)', { schemaVersion: STATE_SCHEMA_VERSION, level: 'warning' }, 'CorruptItemError'],
+      ['written by a newer schema (a newer evaluator mid-deployment)', { schemaVersion: STATE_SCHEMA_VERSION + 1 }, 'UnsupportedSchemaVersionError'],
+    ])("a state item that is %s fails its own tenant only: it is reported, left as it is, and acme's outage still pages", async (_, item, errorName) => {
+      // Prepare: globex's item is unreadable; acme is down.
+      const rig = await faults.rig({ tenants: TENANTS, errorRate: ACME_DOWN });
+      const raw = { slo: SLO_NAME, tenant: 'globex', budgetRemaining: 0.9, updatedAt: T0 - 120 * MINUTE_MS, version: 4, ...item };
+      await rig.table.putRaw(tenantStateKey(SLO_NAME, 'globex'), raw);
+      // Act
+      const report = await rig.tick(T0);
+      // Assess
+      expect(report.skipped).toEqual([]);
+      expect(report.slos[0]?.evaluated).toBe(TENANTS.length - 1);
+      expect(report.slos[0]?.failures).toEqual([{ tenant: 'globex', reason: expect.stringContaining(errorName) }]);
+      expect(await rig.table.getRaw(tenantStateKey(SLO_NAME, 'globex'))).toMatchObject(raw);
+      expect(report.slos[0]?.incidentsOpened).toHaveLength(1);
+      await expectOneIncidentForAcme(rig);
+    });
+
     it('a paging tenant in an incident written before the timeline existed recovers: the incident is upgraded and resolved', async () => {
       // Prepare: acme paged an hour ago and stopped firing 30 minutes ago (resolveAfterMinutes is 10)
       const rig = await faults.rig({ tenants: TENANTS });

@@ -644,7 +644,7 @@ export function useFaultRig(prefix: string): { rig(options: RigOptions): Promise
         },
         invoke: (event, clockNow, runOptions) => runEvaluatorTick(event, clockNow, { config, deps }, cache, runOptions),
         invokeInOtherContainer: (event, clockNow) => runEvaluatorTick(event, clockNow, { config, deps }, otherCache),
-        states: (tenants) => store.getTenantStates(slo.name, tenants ?? options.tenants),
+        states: async (tenants) => (await store.getTenantStates(slo.name, tenants ?? options.tenants)).states,
         incidents: async () => {
           const scan = await table.doc.send(
             new ScanCommand({ TableName: table.name, FilterExpression: '#sk = :sk', ExpressionAttributeNames: { '#sk': TABLE_SORT_KEY }, ExpressionAttributeValues: { ':sk': INCIDENT_SORT_KEY } }),

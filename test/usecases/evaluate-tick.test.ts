@@ -183,7 +183,7 @@ describe('evaluateTick', () => {
     const incident = await store.getIncident(ticketName ?? '');
     expect(incident?.severity).toBe('page');
     expect(incident?.tenants.map((t) => t.tenant)).toEqual(['acme']);
-    expect((await store.getTenantStates(slo.name, ['acme'])).get('acme')?.incidentId).toBe(ticketName);
+    expect((await store.getTenantStates(slo.name, ['acme'])).states.get('acme')?.incidentId).toBe(ticketName);
   });
 
   it('opens one incident and one workflow execution when two ticks overlap', async () => {
@@ -198,7 +198,7 @@ describe('evaluateTick', () => {
     const opened = [...(a.slos[0]?.incidentsOpened ?? []), ...(b.slos[0]?.incidentsOpened ?? [])];
     expect(opened).toHaveLength(1);
     expect(workflow.started.size).toBe(1);
-    const states = await store.getTenantStates(slo.name, ['hooli']);
+    const { states } = await store.getTenantStates(slo.name, ['hooli']);
     expect(states.get('hooli')?.incidentId).toBe(opened[0]);
   });
 

@@ -99,7 +99,7 @@ export function buildAlertEvent(context: AlertContext): AlertEvent {
 /** Builds, publishes and notes one alert; the timeline entry names the message id so a responder can trace it. */
 export async function publishAlert(context: Omit<AlertContext, 'tenantStates'>, deps: NotifyDeps): Promise<NotifyReceipt> {
   const { incident } = context;
-  const tenantStates = await deps.store.getTenantStates(incident.slo, incident.tenants.map((member) => member.tenant));
+  const { states: tenantStates } = await deps.store.getTenantStates(incident.slo, incident.tenants.map((member) => member.tenant));
   const event = buildAlertEvent({ ...context, tenantStates });
   const { messageId } = await deps.alerts.publish(event);
   await recordOnTimeline(deps.store, incident.id, context.now, [['notified', `${context.type} alert sent (message ${messageId})`]]);
