@@ -17,7 +17,8 @@ import { MAX_QUERIES_PER_CALL, tokenizeMetricMath, type QueryDimension } from '.
 import { evaluateTenant } from '../lambda/domain/rules';
 import type { TieredCounts } from '../lambda/domain/windows';
 import type { StateStore } from '../lambda/ports';
-import { describeError, evaluationEnd } from '../lambda/usecases/evaluate-tick';
+import { evaluationEnd } from '../lambda/usecases/evaluate-tick';
+import { describeError } from '../lambda/usecases/describe-error';
 
 /** An SLI the naive baseline cannot read with one MetricStat per metric: names the field and what it needs. */
 export class NaiveSliError extends Error {

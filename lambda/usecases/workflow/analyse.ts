@@ -12,7 +12,7 @@ import type { MitigationResources } from '../../domain/mitigation';
 import { planMitigations } from '../../domain/mitigation';
 import type { Incident, PlannedAction, RuntimeConfig, SloDefinition } from '../../domain/model';
 import type { GuardStore, Log, MetricSource, StateStore } from '../../ports';
-import { describeError } from '../evaluate-tick';
+import { describeError } from '../describe-error';
 import type { WorkflowRuntimeConfig } from './config';
 import { changeIncident, readIncident, withTimeline } from './incident-record';
 import type { TimelineEntries } from './incident-record';

@@ -11,7 +11,7 @@
 import type { ForensicLocation } from '../../adapters/forensics-s3';
 import type { Incident, PlannedAction, RuntimeConfig } from '../../domain/model';
 import type { Log, StateStore } from '../../ports';
-import { describeError } from '../evaluate-tick';
+import { describeError } from '../describe-error';
 import { changeIncident, readIncident, withTimeline } from './incident-record';
 import type { TimelineEntries } from './incident-record';
 import type { NotifyDeps } from './notify';
