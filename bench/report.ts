@@ -6,7 +6,11 @@ import { writeUnits, readUnits } from './counting-state-store';
 import { customMetricsPerHour, lambdaBilledSeconds, lambdaMemoryFor, monthlyCost, storedBytes } from './cost';
 import type { MonthlyCost } from './cost';
 import type { RunMeasurement, TickSample } from './harness';
+import { capacityOf } from './fanout';
+import type { FanoutRun } from './fanout';
 import { PRICES } from './prices';
+import { DEFAULT_QUOTAS } from './quotas';
+import type { AccountQuotas } from './quotas';
 
 export interface Figures {
   readonly tenants: number;
@@ -201,4 +205,40 @@ export function renderTable(columns: readonly TableColumn[]): string {
   const line = (label: string, index: number): string =>
     label.padEnd(labelWidth) + cells.map((column, c) => (column[index] ?? '').padStart(widths[c] ?? 0)).join('');
   return [line('', 0), ...ROWS.map((row, i) => line(row.label, i + 1))].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Fan-out run
+// ---------------------------------------------------------------------------------------------------------
+
+/** The `--fanout` report: per tick, what the sharded execution did, and the largest tenant count the quotas allow. */
+export function renderFanout(run: FanoutRun, simulated: AccountQuotas): string {
+  const lines = [
+    `Fan-out: ${fmt(run.tenants)} tenants, ${run.shards} shards, MaxConcurrency ${run.maxConcurrentShards}; latency ${run.latency.minMs}-${run.latency.maxMs} ms; ` +
+      `GetMetricData ${run.maxTps} TPS shared by every shard; execution timeout ${run.timeoutSeconds} s; world loaded in ${run.loadSeconds} s; peak RSS ${fmt(run.peakRssMb)} MB`,
+    'All shards run in this one process (one CPU between them; in AWS each has its own): wall time is an upper bound where CPU dominates.',
+  ];
+  for (const tick of run.ticks) {
+    const perShard = tick.shards.length > 0 ? tick.shards.map((s) => s.wallMs) : [0];
+    lines.push(
+      '',
+      `Tick at minute ${tick.minute}: ${tick.succeeded ? 'succeeded' : `FAILED (${(tick.error ?? '').slice(0, 300)})`}; ` +
+        `wall ${fmt(tick.wallMs / 1000, 1)} s (${tick.withinMinute ? 'within' : 'NOT within'} the minute); CPU ${fmt(tick.cpuMs / 1000, 1)} s (evaluator, every shard)`,
+      `  shards finished ${tick.shardsFinished}/${run.shards} in the execution (${tick.shardsFinishedAfterEnd} more after it ended); at most ${tick.maxConcurrentShardsObserved} at once; shard wall s min/max ` +
+        `${fmt(Math.min(...perShard) / 1000, 1)}/${fmt(tick.slowestShardMs / 1000, 1)}`,
+      `  tenants evaluated ${fmt(tick.tenantsEvaluated)} (distinct ${fmt(tick.distinctTenantsEvaluated)}, more than once ${tick.tenantsEvaluatedMoreThanOnce}); ` +
+        `incidents opened ${tick.incidentsOpened.length}; workflow starts ${tick.workflowStarts.length}`,
+      `  GetMetricData calls ${fmt(tick.getMetricDataCalls)}, throttled ${fmt(tick.throttled)}; ListMetrics calls ${fmt(tick.listMetricsCalls)}; ` +
+        `metrics requested ${fmt(tick.metricsRequested)}; datapoints ${fmt(tick.datapoints)} (${fmt(tick.datapoints / run.tenants, 1)} per tenant)`,
+    );
+    for (const [label, quotas] of [
+      [`default quotas (GetMetricData ${DEFAULT_QUOTAS.getMetricDataTps} TPS, ListMetrics ${DEFAULT_QUOTAS.listMetricsTps} TPS)`, DEFAULT_QUOTAS],
+      [`simulated quotas (${simulated.getMetricDataTps} TPS each)`, simulated],
+    ] as const) {
+      const capacity = capacityOf(run, tick, quotas);
+      const bounds = Object.entries(capacity.bounds).map(([name, value]) => `${name} ${fmt(value)}`).join(', ');
+      lines.push(`  largest tenant count in one minute, ${label}: ${fmt(capacity.largest)} (${capacity.bindingBound}); bounds: ${bounds}`);
+    }
+  }
+  return lines.join('\n');
 }

@@ -4,10 +4,14 @@
  *   npm run bench                                   table for 1k/10k/100k, ratios, bench/out/scale.svg
  *   npm run bench -- --tenants 10000 --json         one JSON object for one tenant count
  *   npm run bench -- --chart-from bench/out/scale.json   redraw the chart from the figures a run saved
+ *   npm run bench -- --fanout --tenants 100000 --latency-ms 200   the sharded tick through the local Step Functions Map
  *
  * Options: --tenants N[,N...]  --latency-ms 50-300|200  --max-tps 50  --plan hour|sampled  --naive-plan hour|sampled
  *          --store memory|dynalite  --profiles 24  --seed 1  --heap-mb M  --run-timeout-s 240  --out bench/out
  *          --chart-from FILE
+ * Fan-out: --fanout  --shards S (default ceil(tenants / 2,500))  --max-concurrent-shards 10  --minutes 0,1
+ *          --fanout-timeout-s 300 (the execution's timeout: raised from the synthesized 60 s to see how long a tick
+ *          that does not fit takes)
  *
  * Every run (tenant count x mode) is its own child process, so peak RSS is that run's alone and one run's heap
  * cannot slow the next. `--worker <mode>` is how the parent starts a child; it prints the raw measurement.
@@ -22,8 +26,10 @@ import type { ChartSeries } from './chart';
 import type { LatencyRange } from './cloudwatch';
 import { runHarness } from './harness';
 import type { HarnessOptions, RunMeasurement, RunMode, StoreKind, TickSample } from './harness';
+import { capacityOf, runFanout } from './fanout';
 import { PRICES_CHECKED_ON, PRICES_REGION } from './prices';
-import { ratios, renderTable, summarise } from './report';
+import { DEFAULT_QUOTAS } from './quotas';
+import { ratios, renderFanout, renderTable, summarise } from './report';
 import type { BenchJson, Figures, TableColumn } from './report';
 import { benchConfig } from './scenario';
 import type { TickPlanKind } from './scenario';
@@ -59,7 +65,18 @@ export interface CliOptions {
   readonly worker: RunMode | null;
   /** Redraw the chart from a saved scale.json instead of measuring. */
   readonly chartFrom: string | null;
+  /** Run the sharded tick through the fan-out state machine instead of the scale comparison. */
+  readonly fanout: boolean;
+  /** Shards of a fan-out run; null: ceil(tenants / TENANTS_PER_SHARD). */
+  readonly shards: number | null;
+  readonly maxConcurrentShards: number;
+  /** Minutes (after the bench hour's start) of the fan-out run's ticks. */
+  readonly minutes: readonly number[];
+  readonly fanoutTimeoutSeconds: number;
 }
+
+/** A fan-out run's default shard size: a quarter of what one invocation handled in the single-Lambda runs. */
+const TENANTS_PER_SHARD = 2_500;
 
 function positiveInteger(option: string, text: string | undefined): number {
   const value = Number(text);
@@ -97,6 +114,11 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     outDir: join(__dirname, 'out'),
     worker: null,
     chartFrom: null,
+    fanout: false,
+    shards: null,
+    maxConcurrentShards: 10,
+    minutes: [0, 1],
+    fanoutTimeoutSeconds: 300,
   };
   for (let i = 0; i < argv.length; i += 1) {
     const option = argv[i] as string;
@@ -146,14 +168,36 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         options.chartFrom = value() ?? '';
         if (options.chartFrom === '') throw new BenchArgumentError('--chart-from', 'the path of a scale.json a run wrote', undefined);
         break;
+      case '--fanout':
+        options.fanout = true;
+        break;
+      case '--shards':
+        options.shards = positiveInteger('--shards', value());
+        break;
+      case '--max-concurrent-shards':
+        options.maxConcurrentShards = positiveInteger('--max-concurrent-shards', value());
+        break;
+      case '--minutes':
+        options.minutes = (value() ?? '').split(',').map((part) => {
+          const minute = Number(part.trim());
+          if (part.trim() === '' || !Number.isInteger(minute) || minute < 0 || minute > 59) throw new BenchArgumentError('--minutes', 'minutes 0 to 59, comma-separated', part);
+          return minute;
+        });
+        break;
+      case '--fanout-timeout-s':
+        options.fanoutTimeoutSeconds = positiveInteger('--fanout-timeout-s', value());
+        break;
       case '--worker':
         options.worker = oneOf('--worker', ['burnwatch', 'naive'] as const, value());
         break;
       default:
-        throw new BenchArgumentError('option', 'one of --tenants, --json, --latency-ms, --max-tps, --plan, --naive-plan, --store, --profiles, --seed, --heap-mb, --run-timeout-s, --out, --chart-from', option);
+        throw new BenchArgumentError('option', 'one of --tenants, --json, --latency-ms, --max-tps, --plan, --naive-plan, --store, --profiles, --seed, --heap-mb, --run-timeout-s, --out, --chart-from, --fanout, --shards, --max-concurrent-shards, --minutes, --fanout-timeout-s', option);
     }
   }
   if (options.json && options.tenants.length !== 1) throw new BenchArgumentError('--tenants with --json', 'exactly one tenant count', options.tenants.join(','));
+  // A fan-out run is of one tenant count: 100,000 unless --tenants says otherwise.
+  if (options.fanout && !argv.includes('--tenants')) options.tenants = [100_000];
+  if (options.fanout && options.tenants.length !== 1) throw new BenchArgumentError('--tenants with --fanout', 'exactly one tenant count', options.tenants.join(','));
   if (options.worker !== null && options.tenants.length !== 1) throw new BenchArgumentError('--tenants with --worker', 'exactly one tenant count', options.tenants.join(','));
   return options;
 }
@@ -336,6 +380,10 @@ async function main(argv: readonly string[]): Promise<void> {
     writeChart(cli.outDir, saved.settings, saved.burnMathMicrosPerTenantTick, saved.results);
     return;
   }
+  if (cli.fanout) {
+    await fanoutMode(cli);
+    return;
+  }
   if (cli.worker !== null) {
     const run = await runHarness(harnessOptions(cli, cli.worker, cli.tenants[0] as number), (sample) =>
       process.stderr.write(`${TICK_PREFIX}${JSON.stringify(sample)}\n`),
@@ -390,6 +438,35 @@ async function main(argv: readonly string[]): Promise<void> {
   process.stdout.write(`${lines.join('\n')}\n`);
 
   writeChart(cli.outDir, describe, burnMath, results);
+}
+
+/** `--fanout`: one tenant count through the synthesized fan-out state machine, in this process. */
+async function fanoutMode(cli: CliOptions): Promise<void> {
+  const tenants = cli.tenants[0] as number;
+  const shards = cli.shards ?? Math.min(1000, Math.max(2, Math.ceil(tenants / TENANTS_PER_SHARD)));
+  progress(
+    `Fan-out: ${tenants.toLocaleString('en-US')} tenants in ${shards} shards, ${cli.maxConcurrentShards} at a time; latency ${cli.latency.minMs}-${cli.latency.maxMs} ms, ` +
+      `GetMetricData ${cli.maxTps} TPS shared; ticks at minutes ${cli.minutes.join(', ')} ...`,
+  );
+  const run = await runFanout({
+    tenants,
+    shards,
+    maxConcurrentShards: cli.maxConcurrentShards,
+    latency: cli.latency,
+    maxTps: cli.maxTps,
+    profiles: cli.profiles,
+    seed: cli.seed,
+    minutes: cli.minutes,
+    timeoutSeconds: cli.fanoutTimeoutSeconds,
+  });
+  const simulated = { ...DEFAULT_QUOTAS, getMetricDataTps: cli.maxTps, listMetricsTps: cli.maxTps };
+  if (cli.json) {
+    const capacity = run.ticks.map((tick) => ({ minute: tick.minute, defaultQuotas: capacityOf(run, tick, DEFAULT_QUOTAS), simulatedQuotas: capacityOf(run, tick, simulated) }));
+    process.stdout.write(`${JSON.stringify({ ...run, capacity }, null, 2)}\n`);
+  } else {
+    process.stdout.write(`\n${renderFanout(run, simulated)}\n`);
+  }
+  if (run.ticks.some((tick) => !tick.succeeded)) process.exitCode = 1;
 }
 
 if (require.main === module) {
