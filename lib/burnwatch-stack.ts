@@ -93,6 +93,7 @@ export class BurnwatchStack extends Stack {
       evaluatorTimeout,
       tickInterval: Duration.minutes(this.config.evaluatorFunction.scheduleMinutes),
       workflow: this.incidentWorkflow.stateMachine,
+      evaluatorFanout: this.evaluator.fanout?.stateMachine,
       sloNames,
       deadLetterQueues: this.alerts.pagerDutyDeadLetterQueue ? [this.alerts.pagerDutyDeadLetterQueue] : [],
       encryptionKey: this.alerts.encryptionKey ?? key,

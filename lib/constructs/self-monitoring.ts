@@ -120,6 +120,12 @@ export interface SelfMonitoringProps {
   /** The incident workflow (failed, timed-out and aborted executions). */
   readonly workflow: IStateMachine;
   /**
+   * The evaluator's fan-out state machine (EvaluatorFanout, made when the evaluator has more than one shard):
+   * alarms on ticks that failed or timed out.
+   * @default - no fan-out alarms (each tick is one evaluator invocation, watched by the evaluator alarms)
+   */
+  readonly evaluatorFanout?: IStateMachine;
+  /**
    * Dead-letter queues whose messages are alerts or events that were never delivered (e.g. AlertChannels'
    * `pagerDutyDeadLetterQueue`); one alarm each.
    * @default - no dead-letter queue alarms
@@ -220,6 +226,7 @@ export class SelfMonitoring extends Construct {
     }
     this.missedTickAlarms = missedTick;
     this.createWorkflowAlarms(props.workflow);
+    if (props.evaluatorFanout !== undefined) this.createFanoutAlarms(props.evaluatorFanout, tick);
     for (const queue of props.deadLetterQueues ?? []) this.createDeadLetterAlarm(queue);
     this.alarms = this.created;
   }
@@ -341,6 +348,38 @@ export class SelfMonitoring extends Construct {
           'state table; the tenants may still be burning budget.',
       });
     }
+  }
+
+  /**
+   * A sharded tick is one Express execution. No ExecutionThrottled alarm: Express workflows have no state-transition
+   * quota, so that metric stays at zero; a start EventBridge could not deliver shows as a missed tick instead. No
+   * aborted alarm either: Express executions cannot be stopped.
+   */
+  private createFanoutAlarms(fanout: IStateMachine, tick: Duration): void {
+    const whatToDo =
+      'What to do: Express keeps no execution history, so read the execution in the fan-out\'s log group: the ' +
+      'ShardsFailed cause lists each shard\'s error; check the evaluator logs for that shard and the time.';
+    // The evaluator errors alarm's tolerance, counted in ticks: the next tick re-evaluates a failed shard.
+    this.alarm('EvaluatorFanoutExecutionsFailed', {
+      metric: fanout.metricFailed({ statistic: 'Sum', period: tick }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      ...EVALUATOR_ERROR_PERIODS,
+      // No executions is the missed-tick alarm's job.
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+      description:
+        'Burnwatch sharded evaluator ticks failed in 2 of the last 3 ticks: at least one tenant shard was not evaluated, ' +
+        `so its tenants' pages may be missing or late. ${whatToDo}`,
+    });
+    // One is enough: a tick that outran its schedule does not speed up by itself.
+    this.alarm('EvaluatorFanoutExecutionsTimedOut', {
+      metric: fanout.metricTimedOut({ statistic: 'Sum', period: tick }),
+      ...AT_LEAST_ONE_EVENT,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+      description:
+        'A Burnwatch sharded evaluator tick timed out before every shard finished: shards left are not evaluated in ' +
+        `that tick. ${whatToDo} Then raise maxConcurrentShards or lower timeoutSeconds so the waves fit the tick.`,
+    });
   }
 
   private createDeadLetterAlarm(queue: IQueue): void {

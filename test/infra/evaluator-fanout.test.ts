@@ -91,6 +91,24 @@ describe('EvaluatorFanout in the stack', () => {
     expect(logGroups[0]![1].Properties.KmsKeyId).toBeDefined();
   });
 
+  it('alarms on failed and timed-out sharded ticks to the operator topic, and not without a fan-out', () => {
+    // Prepare
+    const { id } = fanoutMachine();
+    const operatorTopic = { Ref: sharded.stack.getLogicalId(sharded.stack.monitoring.operatorTopic.node.defaultChild as never) };
+    const onMachine = (template: Template, machineId: string): Record<string, any>[] =>
+      Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: machineId } }] } }));
+
+    // Act
+    const alarms = onMachine(sharded.template, id);
+
+    // Assess
+    expect(alarms.map((alarm) => alarm.Properties.MetricName as string).sort()).toEqual(['ExecutionsFailed', 'ExecutionsTimedOut']);
+    for (const alarm of alarms) expect(alarm.Properties).toMatchObject({ AlarmActions: [operatorTopic], OKActions: [operatorTopic] });
+    // One shard: only the incident workflow's three state machine alarms exist.
+    const singleAlarms = Object.values(single.template.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'AWS/States' } }));
+    expect(singleAlarms.map((alarm) => alarm.Properties.MetricName as string).sort()).toEqual(['ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut']);
+  });
+
   it('leaves no unacknowledged cdk-nag finding', () => {
     // Act
     const report = new AwsSolutionsChecks(sharded.app, { verbose: true }).validateScope(sharded.stack);

@@ -6,7 +6,7 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
-import { DefinitionBody, Pass, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { DefinitionBody, Pass, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import type { IConstruct } from 'constructs';
 import { BurnwatchConfigError } from '../../lib/config/errors';
 import { SelfMonitoring } from '../../lib/constructs/self-monitoring';
@@ -312,6 +312,67 @@ describe('SelfMonitoring options', () => {
       EvaluationPeriods: failedPeriods,
       DatapointsToAlarm: failedPeriods,
     });
+  });
+});
+
+describe('SelfMonitoring with the evaluator fan-out', () => {
+  /** The base fixture plus an Express state machine standing in for EvaluatorFanout's. */
+  function withFanout(tickMinutes?: number): { f: Fixture; fanout: StateMachine; monitoring: SelfMonitoring; template: Template } {
+    const f = fixture();
+    const fanout = new StateMachine(f.stack, 'Fanout', {
+      stateMachineType: StateMachineType.EXPRESS,
+      definitionBody: DefinitionBody.fromChainable(new Pass(f.stack, 'Shards')),
+    });
+    const monitoring = new SelfMonitoring(f.stack, 'SelfMonitoring', {
+      ...f.base,
+      evaluatorFanout: fanout,
+      ...(tickMinutes === undefined ? {} : { tickInterval: Duration.minutes(tickMinutes) }),
+    });
+    return { f, fanout, monitoring, template: Template.fromStack(f.stack) };
+  }
+  const fanoutMetric = (stack: Stack, fanout: StateMachine, name: string): Record<string, unknown> => ({
+    Namespace: 'AWS/States',
+    MetricName: name,
+    Dimensions: [{ Name: 'StateMachineArn', Value: ref(stack, fanout) }],
+  });
+
+  // Failed: the evaluator errors alarm's 2 of 3, in ticks (the next tick re-evaluates a failed shard).
+  // Timed out: one tick that outran its schedule is enough.
+  it.each([
+    [1, 'ExecutionsFailed', { Threshold: 1, EvaluationPeriods: 3, DatapointsToAlarm: 2 }],
+    [1, 'ExecutionsTimedOut', { Threshold: 1, EvaluationPeriods: 1, DatapointsToAlarm: 1 }],
+    [5, 'ExecutionsFailed', { Threshold: 1, EvaluationPeriods: 3, DatapointsToAlarm: 2 }],
+    [5, 'ExecutionsTimedOut', { Threshold: 1, EvaluationPeriods: 1, DatapointsToAlarm: 1 }],
+  ])('with a %i-minute tick, alarms on the fan-out %s over tick-long periods, to the operator topic on ALARM and OK', (tickMinutes, metricName, periods) => {
+    // Act
+    const { f, fanout, monitoring, template } = withFanout(tickMinutes);
+
+    // Assess
+    const topic = ref(f.stack, monitoring.operatorTopic);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ...fanoutMetric(f.stack, fanout, metricName),
+      Statistic: 'Sum',
+      Period: tickMinutes * 60,
+      ...periods,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmDescription: Match.stringLikeRegexp('sharded evaluator tick.*What to do: .*log group'),
+      AlarmActions: [topic],
+      OKActions: [topic],
+    });
+  });
+
+  it('adds exactly the failed and timed-out alarms, none on throttles or aborts (Express has neither)', () => {
+    // Act
+    const { f, fanout, monitoring, template } = withFanout();
+
+    // Assess
+    const onFanout = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter(
+      (alarm) => JSON.stringify(alarm.Properties.Dimensions) === JSON.stringify([{ Name: 'StateMachineArn', Value: ref(f.stack, fanout) }]),
+    );
+    expect(onFanout.map((alarm) => alarm.Properties.MetricName as string).sort()).toEqual(['ExecutionsFailed', 'ExecutionsTimedOut']);
+    // The default set (3 evaluator, 2 per SLO, 3 workflow, 1 dead-letter queue) plus the two.
+    expect(monitoring.alarms).toHaveLength(3 + 2 * SLOS.length + 3 + 1 + 2);
   });
 });
 
