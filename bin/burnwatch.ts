@@ -4,7 +4,7 @@
  *   burnwatch demo [--scenario <file>] [--out <dir>] [--quiet]
  *   burnwatch backtest --slo <slo.yaml> --series <series.csv> [--incidents <incidents.csv>] [--format json|table]
  *   burnwatch status --stack <name> [--table <name>] [--slo <name>] [--format json|table]
- *   burnwatch report --slo <file> --series <csv> --month YYYY-MM [--format json|csv|html] [--out <file>]
+ *   burnwatch report --slo <file> (--series <csv> | --from-stack <name>) --month YYYY-MM [--format json|csv|html] [--out <file>]
  */
 import { resolve } from 'node:path';
 import { runDemo } from '../cli/demo/run';
@@ -37,7 +37,11 @@ const USAGE = `usage:
                    [--format json|csv|html] [--out <file>]
       Per tenant, worst first, for one calendar month (UTC): attainment, budget consumed, bad minutes,
       incidents (page rules firing, as the backtest replays them), mean time to detect and to mitigate.
-      Rows before the month are history for the alert windows only.`;
+      Rows before the month are history for the alert windows only.
+  burnwatch report --slo <file> [--slo-name <name>] --from-stack <name> --month YYYY-MM [--format json|csv|html] [--out <file>]
+      The same rows from a deployed stack: its state table (StateTableName output) and incident records, and
+      CloudWatch's hourly counts. --slo is the SLO file the stack was deployed with. Bad minutes are "-" (hourly
+      data cannot tell them); time to detect needs minute data, which CloudWatch keeps for 15 days.`;
 
 /** Parses `--name value` and `--flag` options; unknown options are an error naming them and the allowed ones. */
 export function parseOptions(args: readonly string[], allowed: Readonly<Record<string, 'value' | 'flag'>>): Map<string, string> {

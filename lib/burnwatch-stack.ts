@@ -15,6 +15,9 @@ import { SelfMonitoring } from './constructs/self-monitoring';
 import { BurnwatchKey } from './constructs/encryption-key';
 import { Evaluator } from './constructs/evaluator';
 import { IncidentWorkflow } from './constructs/incident-workflow';
+import { MonthlyReport } from './constructs/monthly-report';
+import { normalizeReportsProps } from './config/reports';
+import type { ReportsProps } from './config/reports';
 import { StateTable } from './constructs/state-table';
 import { applyBurnwatchNagSuppressions } from './nag-suppressions';
 
@@ -48,6 +51,8 @@ export class BurnwatchStack extends Stack {
   readonly evaluator: Evaluator;
   readonly monitoring: SelfMonitoring;
   readonly dashboard: BurnwatchDashboard;
+  /** The monthly SLO report; absent when `reports.enabled` is false. */
+  readonly monthlyReport?: MonthlyReport;
 
   constructor(scope: Construct, id: string, props: BurnwatchStackProps) {
     super(scope, id, props);
@@ -107,6 +112,20 @@ export class BurnwatchStack extends Stack {
       workflowLogGroup: this.incidentWorkflow.logGroup,
       alarms: this.monitoring.alarms,
     });
+
+    // Until BurnwatchProps declares `reports` (lib/config/props.ts), it is read through this narrow view.
+    const reports = normalizeReportsProps((props.burnwatch as { readonly reports?: ReportsProps }).reports);
+    if (reports.enabled) {
+      this.monthlyReport = new MonthlyReport(this, 'MonthlyReport', {
+        runtimeConfig: this.config.runtime,
+        settings: reports,
+        table: this.stateTable.table,
+        bucket: this.incidentWorkflow.forensicBucket,
+        alerts: this.alerts,
+        logEncryptionKey: key,
+      });
+      this.monthlyReport.acknowledgeNagFindings();
+    }
 
     // For the command line and operators: where state lives and what to look at.
     new CfnOutput(this, 'StateTableName', { value: this.stateTable.table.tableName });

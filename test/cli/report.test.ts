@@ -65,6 +65,8 @@ function seriesCsv(tenants: Readonly<Record<string, Traffic>>, fromMinute: numbe
 }
 
 const DAY = 24 * 60;
+/** Replayed incidents have no incident record, so no id and no actions. */
+const REPLAYED = { incidentId: null, actionsTaken: null, actionsWorked: null };
 /** 100 requests a minute, 1 of them bad every 20th minute: 72 bad events a day. */
 const oneBadIn20: Traffic = (minute) => ({ total: 100, bad: minute % 20 === 0 ? 1 : 0 });
 /** 100 requests a minute, all failing in [from, from + minutes). */
@@ -107,7 +109,7 @@ describe('monthly report', () => {
     // 0.001 x 6 x 360 / 1 = 2.16 min. Hysteresis 0.9: 1h/5m holds until its 5m window is clean (5 min after), 6h/30m
     // until its 30m window is: (30 - j) / 30 < 0.0054 -> j = 30 clean minutes. One incident: fired +1, resolved +40.
     const row = report.rows[0]!;
-    expect(row.incidents).toEqual([{ firedAt: at(start + 1), resolvedAt: at(start + 40), durationMinutes: 39, detectMinutes: 1 }]);
+    expect(row.incidents).toEqual([{ firedAt: at(start + 1), resolvedAt: at(start + 40), durationMinutes: 39, detectMinutes: 1, ...REPLAYED }]);
     expect(row.mttdMinutes).toBe(1);
     expect(row.mttmMinutes).toBe(39);
     expect(row.badMinutes).toBe(10);
@@ -134,7 +136,7 @@ describe('monthly report', () => {
     const report = build({ acme: outage(60, 10) }, -7 * 60, 180);
 
     // Assess
-    expect(report.rows[0]!.incidents).toEqual([{ firedAt: at(61), resolvedAt: at(100), durationMinutes: 39, detectMinutes: 1 }]);
+    expect(report.rows[0]!.incidents).toEqual([{ firedAt: at(61), resolvedAt: at(100), durationMinutes: 39, detectMinutes: 1, ...REPLAYED }]);
   });
 
   it('lists tenants worst first: most budget consumed, ties by tenant id; muted tenants are left out', () => {

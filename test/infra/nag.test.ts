@@ -75,6 +75,7 @@ describe('cdk-nag AwsSolutions checks', () => {
       /^AwsSolutions-IAM5\[Action::kms:(GenerateDataKey|ReEncrypt)\*\]$/, // key grants made by CDK
       /^AwsSolutions-IAM5\[Action::s3:Abort\*\]$/, // bucket.grantPut: clean up a failed multipart upload
       /^AwsSolutions-IAM5\[Resource::<IncidentWorkflowForensicBucket[0-9A-F]+\.Arn>\/\*\]$/, // objects of the forensic bucket only
+      /^AwsSolutions-IAM5\[Resource::<IncidentWorkflowForensicBucket[0-9A-F]+\.Arn>\/reports\/\*\]$/, // the monthly report's objects only
       /^AwsSolutions-S1$/, // server access logs on the forensic bucket
       /^AwsSolutions-IAM5\[Resource::<IncidentWorkflow[A-Za-z]+Function[0-9A-F]+\.Arn>:\*\]$/, // versions of the workflow's own functions
     ];
