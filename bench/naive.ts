@@ -12,7 +12,7 @@ import { mapWithConcurrency } from '../lambda/adapters/concurrency';
 import { isRetryableAwsError, isThrottlingError, withRetry, type RetryOptions } from '../lambda/adapters/retry';
 import { nextAlertState } from '../lambda/domain/alert-state';
 import { MINUTE_MS } from '../lambda/domain/model';
-import type { CountBucket, SloDefinition, TenantAlertState, WindowCounts } from '../lambda/domain/model';
+import type { CountBucket, RatioSli, SloDefinition, TenantAlertState, WindowCounts } from '../lambda/domain/model';
 import { MAX_QUERIES_PER_CALL, tokenizeMetricMath, type QueryDimension } from '../lambda/domain/query-plan';
 import { evaluateTenant } from '../lambda/domain/rules';
 import type { TieredCounts } from '../lambda/domain/windows';
@@ -89,8 +89,16 @@ export interface NaiveSliTerms {
   readonly good: readonly string[];
 }
 
+/** The baseline reads ratio SLIs only: a threshold SLI's statistic per window is not a sum it could add up. */
+function ratioSliOf(slo: SloDefinition): RatioSli {
+  if (slo.sli.kind !== 'ratio') {
+    throw new NaiveSliError('sli.kind', `the naive baseline reads ratio SLIs (bad/good over total); got ${JSON.stringify(slo.sli.kind)}`);
+  }
+  return slo.sli;
+}
+
 export function naiveSliTerms(slo: SloDefinition): NaiveSliTerms {
-  const { sli } = slo;
+  const sli = ratioSliOf(slo);
   const total = sumTerms(sli.total, 'sli.total');
   if (sli.bad !== undefined) return { total, bad: sumTerms(sli.bad, 'sli.bad'), good: [] };
   if (sli.good !== undefined) return { total, bad: [], good: sumTerms(sli.good, 'sli.good') };
@@ -100,8 +108,9 @@ export function naiveSliTerms(slo: SloDefinition): NaiveSliTerms {
 /** The GetMetricData calls of one naive tick ending at `end`: per window, tenants packed 500 queries to a call. */
 export function planNaiveQueries(slo: SloDefinition, tenants: readonly string[], end: number): NaiveBatch[] {
   const terms = naiveSliTerms(slo);
+  const sli = ratioSliOf(slo);
   const used = new Set([...terms.total, ...terms.bad, ...terms.good]);
-  const metrics = slo.sli.metrics.filter((metric) => used.has(metric.id));
+  const metrics = sli.metrics.filter((metric) => used.has(metric.id));
   for (const id of used) {
     if (!metrics.some((metric) => metric.id === id)) throw new NaiveSliError('sli', `unknown metric id ${JSON.stringify(id)}`);
   }
@@ -114,12 +123,12 @@ export function planNaiveQueries(slo: SloDefinition, tenants: readonly string[],
       tenants.slice(first, first + tenantsPerCall).forEach((tenant, offset) => {
         for (const metric of metrics) {
           const id = `m${first + offset}_${metric.id}`;
-          const dimensions = { ...slo.sli.dimensions, ...metric.dimensions, [slo.sli.tenantDimension]: tenant };
+          const dimensions = { ...sli.dimensions, ...metric.dimensions, [sli.tenantDimension]: tenant };
           queries.push({
             Id: id,
             MetricStat: {
               Metric: {
-                Namespace: metric.namespace ?? slo.sli.namespace,
+                Namespace: metric.namespace ?? sli.namespace,
                 MetricName: metric.metricName,
                 Dimensions: Object.entries(dimensions).map(([Name, Value]) => ({ Name, Value })),
               },

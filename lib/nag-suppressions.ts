@@ -100,7 +100,10 @@ const WORKFLOW_READS_WITHOUT_RESOURCES: Readonly<Record<keyof IncidentWorkflow['
   collect:
     'The collectors read autoscaling:DescribeAutoScalingGroups, autoscaling:DescribeScalingActivities, rds:DescribeEvents and ' +
     'cloudwatch:GetMetricData, none of which supports resource-level permissions (Resource must be "*"); CodeDeploy reads are ' +
-    'scoped to the mapped deployment groups. ',
+    'scoped to the mapped deployment groups. When an SLO configures traces, xray:GetTraceSummaries and xray:GetServiceGraph ' +
+    'are granted, which support no resource-level permissions either; when it configures logs, logs:GetQueryResults and ' +
+    'logs:StopQuery (they name a query id, not a log group: Resource must be "*") while logs:StartQuery is scoped to the ' +
+    'configured log groups. ',
   analyse: 'cloudwatch:ListMetrics (tenant discovery) supports no resource-level permissions (Resource must be "*"). ',
   notify: '',
   requestApproval: '',
@@ -138,6 +141,17 @@ function acknowledgeIncidentWorkflow(workflow: IncidentWorkflow): void {
       { id: 'AwsSolutions-IAM5[Action::s3:Abort*]', reason },
       { id: `AwsSolutions-IAM5[Resource::${findingText(fn, workflow.forensicBucket.bucketArn)}/*]`, reason },
     );
+  }
+  const collectRole = workflow.functions.collect.role;
+  if (collectRole !== undefined) {
+    for (const arn of workflow.queriedLogGroupArns) {
+      Validations.of(collectRole).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${findingText(collectRole, arn)}:*]`,
+        reason:
+          'logs:StartQuery on one configured log group: CloudWatch Logs gives a log group\'s ARN with a trailing ":*" (its ' +
+          'streams), so the wildcard covers that one group\'s streams only, never another group.',
+      });
+    }
   }
   const actRole = workflow.functions.act.role;
   if (actRole !== undefined) {

@@ -1,7 +1,8 @@
 /**
  * `burnwatch backtest --from-cloudwatch`: reads the SLO's per-tenant minute counts through the same
  * `MetricSource` the evaluator uses (CloudWatchMetricSource in production) and hands them to the replay in
- * time order, a day at a time, so memory stays bounded by one day of data.
+ * time order, a day at a time, so memory stays bounded by one day of data. For a time-slice SLO the source already
+ * gives 1-minute slices (the statistic against its threshold, or the good ratio against its target).
  */
 import { MINUTE_MS } from '../../lambda/domain/model';
 import type { SloDefinition } from '../../lambda/domain/model';

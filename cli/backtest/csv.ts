@@ -1,6 +1,7 @@
 /**
  * The backtest's CSV inputs, streamed line by line with readline so a 43-million-row series never sits in memory:
- * the per-tenant minute series (`timestamp,tenant,total,bad`) and the labelled incidents (`tenant,start,end`).
+ * the per-tenant minute series (`timestamp,tenant,total,bad` for a ratio SLO, `timestamp,tenant,value` with the
+ * per-minute statistic for a threshold SLO) and the labelled incidents (`tenant,start,end`).
  * Every rejected line names the file, the line number, the field, what is allowed and what was given.
  */
 import { createReadStream, existsSync, statSync } from 'node:fs';
@@ -8,10 +9,14 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { MINUTE_MS } from '../../lambda/domain/model';
+import type { SloDefinition } from '../../lambda/domain/model';
+import { meetsTarget, meetsThreshold, ratioSliceTarget } from '../../lambda/domain/time-slices';
 import { ReplayInputError } from './replay';
 import type { LabelledIncident } from './score';
 
 export const SERIES_COLUMNS = ['timestamp', 'tenant', 'total', 'bad'] as const;
+/** A threshold SLO's series: the statistic (e.g. p99) of each tenant's minute. */
+export const VALUE_SERIES_COLUMNS = ['timestamp', 'tenant', 'value'] as const;
 export const INCIDENT_COLUMNS = ['tenant', 'start', 'end'] as const;
 
 /** One line of a CSV input is unusable: `series.csv:17: bad: must be a number >= 0 and <= total, got "x"`. */
@@ -90,6 +95,8 @@ export async function readCsv(
   source: string,
   columns: readonly string[],
   onRecord: (fields: readonly string[], line: number) => void,
+  /** Said after a wrong header, e.g. which SLO kind wants these columns. */
+  headerNote = '',
 ): Promise<number> {
   const lines = createInterface({ input, crlfDelay: Infinity });
   let line = 0;
@@ -106,7 +113,7 @@ export async function readCsv(
         const header = fields.map((name) => name.trim());
         const sorted = (names: readonly string[]): string => [...names].sort().join(',');
         if (header.length !== columns.length || sorted(header) !== sorted(columns)) {
-          throw new CsvInputError(source, line, null, `header must be ${columns.join(',')} (any order), got ${JSON.stringify(text)}`);
+          throw new CsvInputError(source, line, null, `header must be ${columns.join(',')} (any order)${headerNote}, got ${JSON.stringify(text)}`);
         }
         order = columns.map((column) => header.indexOf(column));
         identity = order.every((position, index) => position === index);
@@ -124,7 +131,7 @@ export async function readCsv(
     lines.close();
     input.destroy();
   }
-  if (order === null) throw new CsvInputError(source, 1, null, `header must be ${columns.join(',')}, got an empty file`);
+  if (order === null) throw new CsvInputError(source, 1, null, `header must be ${columns.join(',')}${headerNote}, got an empty file`);
   return records;
 }
 
@@ -147,32 +154,106 @@ export type SeriesSink = (tenant: string, minute: number, total: number, bad: nu
  * Streams a series CSV (`timestamp,tenant,total,bad`, one row per tenant per minute, timestamps not decreasing)
  * into `sink`. A `ReplayInputError` thrown by the sink (e.g. a repeated tenant-minute) is reported with the line.
  */
-export async function readSeriesCsv(input: Readable, source: string, sink: SeriesSink): Promise<number> {
-  // Rows of one minute share the timestamp text: parse it once per minute, not once per tenant.
+export async function readSeriesCsv(input: Readable, source: string, sink: SeriesSink, headerNote = ''): Promise<number> {
+  const minuteOf = minuteReader(source);
+  return readCsv(
+    input,
+    source,
+    SERIES_COLUMNS,
+    (fields, line) => {
+      const [timestamp, tenant, totalText, badText] = fields as [string, string, string, string];
+      const minute = minuteOf(timestamp, tenant, line);
+      const total = count(totalText, Infinity, 'total', source, line);
+      const bad = count(badText, total, 'bad', source, line);
+      try {
+        sink(tenant, minute, total, bad);
+      } catch (error) {
+        throw withLine(error, source, line);
+      }
+    },
+    headerNote,
+  );
+}
+
+/** Receives each row of a threshold SLO's series: the statistic of one tenant's minute starting at `minute`. */
+export type ValueSink = (tenant: string, minute: number, value: number) => void;
+
+/** Streams a value series CSV (`timestamp,tenant,value`, timestamps not decreasing) into `sink`. */
+export async function readValueSeriesCsv(input: Readable, source: string, sink: ValueSink, headerNote = ''): Promise<number> {
+  const minuteOf = minuteReader(source);
+  return readCsv(
+    input,
+    source,
+    VALUE_SERIES_COLUMNS,
+    (fields, line) => {
+      const [timestamp, tenant, valueText] = fields as [string, string, string];
+      const minute = minuteOf(timestamp, tenant, line);
+      // Number('') is 0: a blank statistic must not read as a fast minute.
+      const value = valueText.trim() === '' ? Number.NaN : Number(valueText);
+      if (!Number.isFinite(value)) throw new CsvInputError(source, line, 'value', `must be a finite number (the minute's statistic, e.g. its p99), got ${JSON.stringify(valueText)}`);
+      try {
+        sink(tenant, minute, value);
+      } catch (error) {
+        throw withLine(error, source, line);
+      }
+    },
+    headerNote,
+  );
+}
+
+/**
+ * Streams the series of `slo` into `sink` as the budget counts it: a ratio SLO's rows as they are, a time-slice
+ * SLO's rows as 1-minute slices judged by the domain's own rules (`timestamp,tenant,value` against the threshold,
+ * or `timestamp,tenant,total,bad` against timeSliceTarget), so the replay gets what the CloudWatch adapter gives
+ * the evaluator. A minute without events is passed on as 0 of 0: still a row (for the one-row-per-minute check),
+ * but no slice.
+ */
+export async function readSloSeriesCsv(input: Readable, source: string, slo: SloDefinition, sink: SeriesSink): Promise<number> {
+  const sli = slo.sli;
+  if (sli.kind === 'threshold') {
+    const note = `: the SLO ${JSON.stringify(slo.name)} has a threshold SLI, whose series is ${VALUE_SERIES_COLUMNS.join(',')} (the per-minute ${sli.metric.stat} of ${sli.metric.metricName})`;
+    return readValueSeriesCsv(input, source, (tenant, minute, value) => sink(tenant, minute, 1, meetsThreshold(value, sli.op, sli.threshold) ? 0 : 1), note);
+  }
+  const note = `: the SLO ${JSON.stringify(slo.name)} has a ratio SLI, whose series is ${SERIES_COLUMNS.join(',')} (${VALUE_SERIES_COLUMNS.join(',')} is for threshold SLIs)`;
+  const target = ratioSliceTarget(slo);
+  if (target === null) return readSeriesCsv(input, source, sink, note);
+  return readSeriesCsv(
+    input,
+    source,
+    (tenant, minute, total, bad) => {
+      const good = meetsTarget({ total, bad }, target);
+      if (good === null) sink(tenant, minute, 0, 0);
+      else sink(tenant, minute, 1, good ? 0 : 1);
+    },
+    note,
+  );
+}
+
+/**
+ * Checks a row's tenant and parses its timestamp (once per minute: rows of one minute share the text), checking
+ * that rows stay in time order; returns the minute.
+ */
+function minuteReader(source: string): (timestamp: string, tenant: string, line: number) => number {
   let lastText = '';
   let lastMinute = -Infinity;
-  return readCsv(input, source, SERIES_COLUMNS, (fields, line) => {
-    const [timestamp, tenant, totalText, badText] = fields as [string, string, string, string];
-    if (timestamp !== lastText) {
-      const at = parseIsoTime(timestamp);
-      if (at === null || at % MINUTE_MS !== 0) throw new CsvInputError(source, line, 'timestamp', `${ISO_MINUTE_ALLOWED}, got ${JSON.stringify(timestamp)}`);
-      if (at < lastMinute) {
-        const previous = new Date(lastMinute).toISOString();
-        throw new CsvInputError(source, line, 'timestamp', `must not be earlier than the previous row's (${previous}): rows sorted by time, got ${JSON.stringify(timestamp)}`);
-      }
-      lastText = timestamp;
-      lastMinute = at;
-    }
+  return (timestamp, tenant, line) => {
     if (tenant === '') throw new CsvInputError(source, line, 'tenant', 'must be a non-empty tenant id, got ""');
-    const total = count(totalText, Infinity, 'total', source, line);
-    const bad = count(badText, total, 'bad', source, line);
-    try {
-      sink(tenant, lastMinute, total, bad);
-    } catch (error) {
-      if (error instanceof ReplayInputError) throw new CsvInputError(source, line, error.field, error.detail);
-      throw error;
+    if (timestamp === lastText) return lastMinute;
+    const at = parseIsoTime(timestamp);
+    if (at === null || at % MINUTE_MS !== 0) throw new CsvInputError(source, line, 'timestamp', `${ISO_MINUTE_ALLOWED}, got ${JSON.stringify(timestamp)}`);
+    if (at < lastMinute) {
+      const previous = new Date(lastMinute).toISOString();
+      throw new CsvInputError(source, line, 'timestamp', `must not be earlier than the previous row's (${previous}): rows sorted by time, got ${JSON.stringify(timestamp)}`);
     }
-  });
+    lastText = timestamp;
+    lastMinute = at;
+    return at;
+  };
+}
+
+/** A `ReplayInputError` from the sink (e.g. a repeated tenant-minute) reported with the line; others as they are. */
+function withLine(error: unknown, source: string, line: number): unknown {
+  return error instanceof ReplayInputError ? new CsvInputError(source, line, error.field, error.detail) : error;
 }
 
 /** Reads an incidents CSV (`tenant,start,end`); a small file, but streamed the same way. */

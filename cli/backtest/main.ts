@@ -2,6 +2,9 @@
  * `burnwatch backtest`: replays history through the evaluator's rules to tune thresholds before they page anyone.
  *
  *   burnwatch backtest --slo <slo.yaml> --series <series.csv> [--incidents <incidents.csv>] [--format json|table]
+ *
+ * The series is `timestamp,tenant,total,bad` per tenant and minute for a ratio SLO, `timestamp,tenant,value` (the
+ * minute's statistic, e.g. p99) for a threshold SLO; a time-slice SLO's minutes are judged as the evaluator does.
  *   burnwatch backtest --slo <slo.yaml> --from-cloudwatch --start <iso> --end <iso> [--tenants a,b] ...
  *
  * The SLO file is Burnwatch YAML or OpenSLO v1 (lib/config/slo-file.ts). Results go to stdout; progress (every
@@ -17,7 +20,7 @@ import type { LoadedSlo } from '../../lib/config/slo-file';
 import { CliUsageError, isoMinute, outputFormat, requiredOption, runCommand } from './cli';
 import type { CliIo } from './cli';
 import { pullSeries } from './cloudwatch';
-import { ISO_MINUTE_ALLOWED, openInput, parseIsoTime, readIncidentsCsv, readSeriesCsv } from './csv';
+import { ISO_MINUTE_ALLOWED, openInput, parseIsoTime, readIncidentsCsv, readSloSeriesCsv } from './csv';
 import type { SeriesSink } from './csv';
 import { BacktestReplay } from './replay';
 import type { ReplayOptions, ReplayResult } from './replay';
@@ -127,7 +130,7 @@ function seriesInput(options: ReadonlyMap<string, string>, io: CliIo, deps: Back
       if (options.has(name)) throw new CliUsageError(`--${name}: only with --from-cloudwatch`);
     }
     const file = requiredOption(options, 'series', 'the per-tenant minute series CSV, or --from-cloudwatch');
-    return { label: file, read: async (sink) => void (await readSeriesCsv(openInput(file), file, sink)) };
+    return { label: file, read: async (sink) => void (await readSloSeriesCsv(openInput(file), file, loaded.slo, sink)) };
   }
   if (options.has('series')) throw new CliUsageError('--series: give either --series or --from-cloudwatch, not both');
   const from = isoMinuteOption(options, 'start');

@@ -9,6 +9,13 @@
  * never rebuilt per minute; the hourly series object changes once an hour, so the domain's cached prefix sums
  * serve every minute of that hour.
  *
+ * A time-slice SLO's rows arrive already judged (1-minute slices: total 1, bad 1 or 0; see csv.ts and the
+ * CloudWatch adapter), and its hourly buckets add up those minute slices. The evaluator reads the older part of
+ * such a period as 5-minute slices (`coarsePeriodSeconds`): a 5-minute p99 is not known from five 1-minute p99s,
+ * so the replay counts minutes there, and hourly buckets keep the replay as cheap as for event counts (5-minute
+ * ones would rebuild 12 times the buckets every hour) at the cost of window edges in that part accurate to an
+ * hour instead of 5 minutes. A calendar period counts from its month's start.
+ *
  * Speed: 1,000 tenants x 30 days is 43 million tenant-minutes. A minute in which no rule's short window burns
  * anywhere near its burn rate cannot fire (both windows must reach it) and, with no rule firing before, has
  * nothing to hold by hysteresis: such minutes skip `evaluateTenant`. The short-window sums that decide this are
@@ -18,6 +25,7 @@
  */
 import { errorBudget } from '../../lambda/domain/burn';
 import { HOUR_MS, MINUTE_MS } from '../../lambda/domain/model';
+import { budgetPeriodStart } from '../../lambda/domain/period';
 import type { CountBucket, CountSeries, Severity, SloDefinition } from '../../lambda/domain/model';
 import { activeRuleNames, evaluateTenant } from '../../lambda/domain/rules';
 import type { TieredCounts } from '../../lambda/domain/windows';
@@ -214,7 +222,6 @@ export class BacktestReplay {
   private readonly ignored = new Map<string, string>();
   private readonly alerts: OpenedAlert[] = [];
   private readonly fineHorizonMs: number;
-  private readonly periodMs: number;
   /** Distinct short windows of the rules, in minutes, and each rule's position among them. */
   private readonly shortWindows: readonly number[];
   private readonly ruleShort: readonly number[];
@@ -235,7 +242,10 @@ export class BacktestReplay {
   ) {
     const horizonMinutes = fineHorizonMinutes(slo);
     this.fineHorizonMs = horizonMinutes * MINUTE_MS;
-    this.periodMs = slo.periodDays * 24 * HOUR_MS;
+    if (slo.timeSlices !== undefined && slo.timeSlices.sliceMinutes !== 1) {
+      // Rows are minutes; a longer slice would be judged on its whole statistic, which minute rows do not carry.
+      throw new ReplayInputError('timeSlices.sliceMinutes', `must be 1 to replay minute rows; got ${slo.timeSlices.sliceMinutes}`);
+    }
     this.shortWindows = [...new Set(slo.rules.map((rule) => rule.shortWindowMinutes))];
     this.ruleShort = slo.rules.map((rule) => this.shortWindows.indexOf(rule.shortWindowMinutes));
     // The skip test sums short windows minute by minute, as the evaluator does only inside the fine tier; a custom
@@ -350,7 +360,11 @@ export class BacktestReplay {
       const fineFrom = Math.floor((end - this.fineHorizonMs) / HOUR_MS) * HOUR_MS;
       if (fineFrom !== this.fineFrom) {
         this.fineFrom = fineFrom;
-        for (const state of this.tenantList) this.moveToHours(state, end, fineFrom);
+        // The evaluator's hourly series starts at the hour of the period's start (end - periodDays, or a calendar
+        // month's start when that is earlier, as in a 31-day month); older hours cannot be in any window.
+        const periodStart = Math.min(end - this.slo.periodDays * 24 * HOUR_MS, budgetPeriodStart(this.slo, end));
+        const oldest = Math.floor(periodStart / HOUR_MS) * HOUR_MS;
+        for (const state of this.tenantList) this.moveToHours(state, oldest, fineFrom);
       }
       const tenants = this.tenantList;
       for (let t = 0; t < tenants.length; t += 1) {
@@ -389,9 +403,9 @@ export class BacktestReplay {
 
   /**
    * The fine tier moved to a later hour: its older minute buckets become hourly buckets (whole hours, since
-   * `fineFrom` is hour-aligned), hours older than the SLO period are dropped, and the hourly series is renewed.
+   * `fineFrom` is hour-aligned), hours before `oldest` are dropped, and the hourly series is renewed.
    */
-  private moveToHours(state: TenantReplay, end: number, fineFrom: number): void {
+  private moveToHours(state: TenantReplay, oldest: number, fineFrom: number): void {
     const fine = state.fine;
     let moved = 0;
     while (moved < fine.length && fine[moved]!.start < fineFrom) moved += 1;
@@ -407,8 +421,6 @@ export class BacktestReplay {
       }
       added.push({ start: hour, total, bad });
     }
-    // The evaluator's hourly series starts at the hour of end - period; older hours cannot be in any window.
-    const oldest = Math.floor((end - this.periodMs) / HOUR_MS) * HOUR_MS;
     let kept = 0;
     while (kept < state.hours.length && state.hours[kept]!.start < oldest) kept += 1;
     state.hours = [...state.hours.slice(kept), ...added];

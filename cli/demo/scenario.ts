@@ -9,7 +9,7 @@ import { normalizeBurnwatchProps } from '../../lib/config/normalize';
 import type { NormalizedBurnwatchConfig } from '../../lib/config/normalize';
 import type { LocalCloudWatch } from '../../lambda/adapters/local-cloudwatch';
 import { HOUR_MS, MINUTE_MS } from '../../lambda/domain/model';
-import type { SloDefinition } from '../../lambda/domain/model';
+import type { MetricDefinition, SloDefinition } from '../../lambda/domain/model';
 
 export type ScenarioEventKind = 'deployment' | 'capacity' | 'database-failover' | 'cold-start' | 'slow-burn' | 'dependency';
 const EVENT_KINDS: readonly ScenarioEventKind[] = ['deployment', 'capacity', 'database-failover', 'cold-start', 'slow-burn', 'dependency'];
@@ -260,14 +260,18 @@ export class ScenarioTraffic {
   private next: number;
   private readonly ends: number[];
   private readonly streams: (() => number)[];
-  private readonly requestsMetric: SloDefinition['sli']['metrics'][number];
-  private readonly errorsMetric: SloDefinition['sli']['metrics'][number];
+  private readonly requestsMetric: MetricDefinition;
+  private readonly errorsMetric: MetricDefinition;
 
   constructor(
     private readonly scenario: Scenario,
     private readonly cloudwatch: LocalCloudWatch,
   ) {
     const { sli } = scenario.slo;
+    // The demo generates request and error counts: a threshold SLI's statistic is not something it simulates.
+    if (sli.kind !== 'ratio') {
+      throw new ScenarioError(scenario.source, [`burnwatch.slos[0].sli: the demo needs a ratio SLI (total and bad), got kind ${JSON.stringify(sli.kind)}`]);
+    }
     const requestsMetric = sli.metrics.find((m) => sli.total.includes(m.id));
     const errorsMetric = sli.metrics.find((m) => (sli.bad ?? '').includes(m.id));
     if (!requestsMetric || !errorsMetric) {

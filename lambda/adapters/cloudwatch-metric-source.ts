@@ -1,5 +1,6 @@
 /**
- * `MetricSource` over CloudWatch: GetMetricData for per-tenant SLI counts, ListMetrics for tenant discovery.
+ * `MetricSource` over CloudWatch: GetMetricData for per-tenant SLI counts (for a time-slice SLO, one slice bucket
+ * per period: see lambda/domain/time-slices.ts), ListMetrics for tenant discovery.
  * The query plan (lambda/domain/query-plan.ts) keeps every call within the API's limits; this adapter runs
  * the batches with bounded concurrency, retries throttling, follows NextToken, and turns per-query problems
  * into per-tenant failures so one bad tenant or one failed call never hides the others' results.
@@ -14,7 +15,7 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import type { CountSeries, SloDefinition } from '../domain/model';
 import { discoveryMetric, planCountQueries, type QueryBatch, type SeriesSide } from '../domain/query-plan';
-import { parseCountSeries, type RawSeries } from '../domain/series-parse';
+import { parseSliSeries, type RawSeries } from '../domain/series-parse';
 import type { CountsRequest, CountsResult, FetchStats, Log, MetricSource } from '../ports';
 import { mapWithConcurrency } from './concurrency';
 import { createLogger } from './powertools-log';
@@ -53,10 +54,11 @@ interface MergedResult {
   readonly messages: string[];
 }
 
-/** A tenant's two series as they came back, before parsing. */
+/** A tenant's series as they came back (bad and total, or a threshold SLI's value), before parsing. */
 interface TenantResults {
   bad?: RawSeries;
   total?: RawSeries;
+  value?: RawSeries;
   readonly problems: string[];
 }
 
@@ -188,7 +190,7 @@ export class CloudWatchMetricSource implements MetricSource {
         continue;
       }
       try {
-        const parsed = parseCountSeries(request.periodSeconds, results.bad, results.total);
+        const parsed = parseSliSeries(request.slo, request.periodSeconds, results);
         if (parsed.rejected.length > 0 || parsed.clamped.length > 0) {
           this.log.warn('Buckets rejected or clamped', {
             slo: request.slo.name,

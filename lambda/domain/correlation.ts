@@ -1,8 +1,12 @@
 /**
- * Ranks the evidence the collectors found as candidate causes of a burn. Three things make evidence likely:
- * timing (causes precede symptoms, and shortly), scope (a burn on most tenants points at shared infrastructure,
- * a burn on one tenant at something that names it) and the failure mode's prior (a deployment is the usual
- * suspect). Each is a factor in 0..1, so the score stays in 0..1 and weak timing cannot be made up elsewhere.
+ * Ranks the evidence the collectors found as candidate causes of a burn, every kind together: infrastructure
+ * events, traffic jumps, traces and error logs. Three things make evidence likely: timing (causes precede
+ * symptoms, and shortly), scope (a burn on most tenants points at shared infrastructure, a burn on one tenant at
+ * something that names it) and the failure mode's prior (a deployment is the usual suspect). Traces and error
+ * logs are symptoms: they show where requests fail, start with the burn by nature, and so count at a weight
+ * below a change that came first. Each is a factor in 0..1, so the score stays in 0..1 and weak timing cannot be
+ * made up elsewhere. The best symptom from another source than the top cause is named with it, as where it
+ * shows (`...; X-Ray: 91% of faults on edge api -> orders-db`).
  */
 import { DomainInputError } from './burn';
 import { requireEpochMs, requireText, requireWholeNumber } from './incident';
@@ -21,6 +25,15 @@ const AFTER_ONSET_DECAY_MINUTES = 10;
 const ONGOING_FACTOR = 1.25;
 /** Less than this from onset reads as "at onset". */
 const AT_ONSET_MS = 30_000;
+/** Traces and error logs: where requests fail, observed with the burn rather than before it. */
+export const SYMPTOM_SOURCES: readonly EvidenceSource[] = ['xray', 'logs'];
+/** A symptom's weight against a change at the same time and scope (it locates the failure; a change explains it). */
+export const SYMPTOM_WEIGHT = 0.6;
+/**
+ * A symptom is seen with the burn, up to the Workbook's shortest window after the onset minute (the first failing
+ * trace or log line falls in the minutes the evaluator needed to see the burn): that counts as at onset.
+ */
+const SYMPTOM_LAG_MS = 5 * MINUTE_MS;
 
 /** For equal timing and scope: deployment > database-failover > capacity > cold-start. */
 export const FAILURE_MODE_PRIOR: Readonly<Record<FailureMode, number>> = {
@@ -48,15 +61,29 @@ export interface UncheckedSource {
   readonly reason: string;
 }
 
+/** Evidence from another source named with the top cause: where the failure shows. */
+export interface Corroboration {
+  readonly source: EvidenceSource;
+  readonly resource: string;
+  readonly summary: string;
+  readonly score: number;
+  /** Why this item was chosen, for the forensic bundle. */
+  readonly reason: string;
+}
+
 /** A Correlation that also says which collectors could not look, so a responder knows what was not checked. */
 export interface CorrelationOutcome extends Correlation {
   readonly unavailable: readonly UncheckedSource[];
+  /** The best symptom from another source than the top cause; absent when there is none worth naming. */
+  readonly corroboratedBy?: Corroboration;
 }
 
 interface Factor {
   readonly value: number;
   readonly reason: string;
 }
+
+const isSymptom = (item: EvidenceItem): boolean => SYMPTOM_SOURCES.includes(item.source);
 
 /** `2 min before onset`, `at onset`, `1 h 5 min after onset`. */
 export function describeOffset(at: number, onsetAt: number): string {
@@ -69,8 +96,13 @@ export function describeOffset(at: number, onsetAt: number): string {
 }
 
 function timingFactor(item: EvidenceItem, onsetAt: number, now: number): Factor {
-  const minutesBefore = (onsetAt - item.at) / MINUTE_MS;
   const offset = describeOffset(item.at, onsetAt);
+  const lateMs = item.at - onsetAt;
+  if (isSymptom(item) && lateMs > 0 && lateMs <= SYMPTOM_LAG_MS) {
+    return { value: 1, reason: `started ${offset}, within the ${SYMPTOM_LAG_MS / MINUTE_MS} min a symptom takes to show` };
+  }
+  // A symptom showing later than its lag is late by what exceeds the lag.
+  const minutesBefore = (onsetAt - item.at + (isSymptom(item) && lateMs > 0 ? SYMPTOM_LAG_MS : 0)) / MINUTE_MS;
   if (minutesBefore < 0) {
     const value = AFTER_ONSET_WEIGHT * Math.exp(minutesBefore / AFTER_ONSET_DECAY_MINUTES);
     return { value, reason: `started ${offset}, so more likely an effect than the cause` };
@@ -116,8 +148,24 @@ function rank(item: EvidenceItem, input: CorrelationInput, affected: ReadonlySet
   // Scope and prior shift the score within the timing's reach; 0.3 keeps a poor scope fit from zeroing a close event.
   const scope = scopeFactor(item, affected, input.sloTenantCount);
   const prior = priorFactor(item.failureMode);
-  const score = timing.value * (0.3 + 0.7 * scope.value) * prior.value;
-  return { evidence: item, score, reasons: [timing.reason, scope.reason, prior.reason, `score ${score.toFixed(2)}`] };
+  const symptom = isSymptom(item);
+  const score = timing.value * (0.3 + 0.7 * scope.value) * prior.value * (symptom ? SYMPTOM_WEIGHT : 1);
+  const kind = symptom
+    ? [`${item.source} shows where requests fail, observed with the burn rather than before it (weight ${SYMPTOM_WEIGHT})`]
+    : [];
+  return { evidence: item, score, reasons: [timing.reason, scope.reason, prior.reason, ...kind, `score ${score.toFixed(2)}`] };
+}
+
+/** The best-ranked symptom from another source than the top cause, if it scores above the floor. */
+function corroborationOf(ranked: readonly RankedCause[]): Corroboration | undefined {
+  const top = ranked[0];
+  if (top === undefined) return undefined;
+  const index = ranked.findIndex((cause, i) => i > 0 && isSymptom(cause.evidence) && cause.evidence.source !== top.evidence.source);
+  const found = ranked[index];
+  if (found === undefined || found.score < CORRELATION_SCORE_FLOOR) return undefined;
+  const { source, resource, summary } = found.evidence;
+  const reason = `the best-ranked symptom from another source than the top cause (${top.evidence.source}): rank ${index + 1} of ${ranked.length}, score ${found.score.toFixed(2)}`;
+  return { source, resource, summary, score: found.score, reason };
 }
 
 function compareRanked(a: RankedCause, b: RankedCause, onsetAt: number): number {
@@ -175,6 +223,18 @@ export function correlate(input: CorrelationInput): CorrelationOutcome {
     ].join('; ');
     return { suspectedCause, failureMode: 'unknown', confidence: 0, ranked, unavailable };
   }
-  const suspectedCause = `${top.evidence.summary} ${describeOffset(top.evidence.at, input.onsetAt)}; ${tenantsText}`;
-  return { suspectedCause, failureMode: top.evidence.failureMode, confidence: confidenceOf(ranked), ranked, unavailable };
+  const corroboratedBy = corroborationOf(ranked);
+  const suspectedCause = [
+    `${top.evidence.summary} ${describeOffset(top.evidence.at, input.onsetAt)}`,
+    tenantsText,
+    ...(corroboratedBy === undefined ? [] : [corroboratedBy.summary]),
+  ].join('; ');
+  return {
+    suspectedCause,
+    failureMode: top.evidence.failureMode,
+    confidence: confidenceOf(ranked),
+    ranked,
+    unavailable,
+    ...(corroboratedBy === undefined ? {} : { corroboratedBy }),
+  };
 }

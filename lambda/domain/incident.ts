@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { DomainInputError } from './burn';
-import type { Incident, IncidentTenant, Severity, TimelineEntry } from './model';
+import type { AlertLevel, Incident, IncidentTenant, Severity, TimelineEntry } from './model';
 import { LEVEL_RANK, MINUTE_MS } from './model';
 
 /** A transition that the incident's current status does not allow, e.g. joining a resolved incident. */
@@ -27,6 +27,17 @@ const SLUG_MAX_CHARS = 40;
 const HASH_HEX_CHARS = 8;
 const LATEST_EPOCH_MS = 8.64e15;
 const NAMES_LISTED_IN_TIMELINE = 10;
+
+/**
+ * Timeline steps that link incidents. The Incident record has no field for them, so the link is the entry's
+ * detail up to LINK_SEPARATOR (incident ids never contain it); the rest of the detail is for people.
+ */
+export const FOLLOWS_STEP = 'follows';
+export const MERGED_INTO_STEP = 'merged-into';
+export const INCIDENT_MERGED_STEP = 'incident-merged';
+export const TENANT_MOVED_STEP = 'tenant-moved';
+export const SUSPECTED_RESOURCE_STEP = 'suspected-resource';
+export const LINK_SEPARATOR = ': ';
 
 // --- shared input checks (also used by correlation, mitigation and guards) -------------------------------
 
@@ -121,6 +132,11 @@ export interface OpenIncidentInput {
   /** At least one; the first one names the incident. */
   readonly tenants: readonly BurningTenant[];
   readonly now: number;
+  /**
+   * The incident the SLO's open-incident pointer named when this one opened (open or not). Recorded as a `follows`
+   * timeline entry so the workflow can walk back to earlier incidents when it finds a shared cause after the fact.
+   */
+  readonly previousIncidentId?: string | null;
 }
 
 function requireSeverity(field: string, value: Severity): void {
@@ -206,6 +222,9 @@ export function openIncident(input: OpenIncidentInput): Incident {
   const merged = mergeTenants([], input.tenants, input.now);
   const severity = severityOf(input.severity, merged.tenants);
   const names = merged.tenants.map((entry) => entry.tenant);
+  const previous = input.previousIncidentId ?? null;
+  if (previous !== null) requireText('previousIncidentId', previous);
+  const opened: TimelineEntry = { at: input.now, step: 'opened', detail: `${severity} for ${names.length} tenant(s): ${listNames(names)}` };
   return {
     id: incidentIdFor(input.slo, input.now, first.tenant),
     slo: input.slo,
@@ -218,7 +237,7 @@ export function openIncident(input: OpenIncidentInput): Incident {
     suspectedCause: null,
     failureMode: null,
     forensicUri: null,
-    timeline: [{ at: input.now, step: 'opened', detail: `${severity} for ${names.length} tenant(s): ${listNames(names)}` }],
+    timeline: previous === null ? [opened] : [opened, { at: input.now, step: FOLLOWS_STEP, detail: `${previous}${LINK_SEPARATOR}the SLO's previous incident` }],
     version: 1,
   };
 }
@@ -244,26 +263,53 @@ function describeShare(share: number): string {
   return `${(share * 100).toFixed(2)}%`;
 }
 
+/** The tenant's entry, or a DomainInputError naming the incident's tenants. */
+function memberOf(incident: Incident, tenant: string): { index: number; entry: IncidentTenant } {
+  const index = incident.tenants.findIndex((entry) => entry.tenant === tenant);
+  const entry = incident.tenants[index];
+  if (entry === undefined) throw new DomainInputError('tenant', `one of the tenants of incident ${incident.id}`, tenant);
+  return { index, entry };
+}
+
 /**
- * Marks a tenant recovered. The budget it lost is what it had at join minus what it has now; the rolling period can
- * return budget while a burn lasts, so a negative difference is reported as no loss rather than a gain.
+ * Ends a tenant's burn in this incident. The budget it lost is what it had at join minus what it has now; the rolling
+ * period can return budget while a burn lasts, so a negative difference is reported as no loss rather than a gain.
  */
-export function recoverTenant(incident: Incident, tenant: string, now: number, budgetRemainingNow: number): Incident {
+function endTenantBurn(incident: Incident, tenant: string, now: number, budgetRemainingNow: number, describe: (burnedMinutes: number, lost: string) => TimelineEntry): Incident {
   requireText('tenant', tenant);
   requireEpochMs('now', now);
   requireFinite('budgetRemainingNow', budgetRemainingNow);
-  const index = incident.tenants.findIndex((entry) => entry.tenant === tenant);
-  const existing = incident.tenants[index];
-  if (existing === undefined) {
-    throw new DomainInputError('tenant', `one of the tenants of incident ${incident.id}`, tenant);
-  }
+  const { index, entry: existing } = memberOf(incident, tenant);
   if (existing.recoveredAt !== null) return incident;
   const budgetLost = Math.max(0, existing.budgetRemainingAtJoin - budgetRemainingNow);
   const tenants = [...incident.tenants];
   tenants[index] = { ...existing, recoveredAt: now, budgetLost };
   const burned = Math.round((now - existing.joinedAt) / MINUTE_MS);
-  const detail = `${tenant} recovered after ${burned} min; lost ${describeShare(budgetLost)} of the period's budget`;
-  return nextVersion(incident, { tenants }, [{ at: now, step: 'tenant-recovered', detail }]);
+  return nextVersion(incident, { tenants }, [describe(burned, describeShare(budgetLost))]);
+}
+
+/** Marks a tenant recovered (see endTenantBurn for the budget it lost). */
+export function recoverTenant(incident: Incident, tenant: string, now: number, budgetRemainingNow: number): Incident {
+  return endTenantBurn(incident, tenant, now, budgetRemainingNow, (burned, lost) => ({
+    at: now,
+    step: 'tenant-recovered',
+    detail: `${tenant} recovered after ${burned} min; lost ${lost} of the period's budget`,
+  }));
+}
+
+/**
+ * A tenant still burning leaves this incident for `targetId` (a shared incident it belongs to now). Its entry keeps
+ * the budget it lost here, with `recoveredAt` as the time it left, so this incident resolves when its last tenant
+ * has recovered or left, and the budget lost is never counted twice (the target counts from the move).
+ */
+export function moveTenantOut(incident: Incident, tenant: string, targetId: string, now: number, budgetRemainingNow: number): Incident {
+  requireText('targetId', targetId);
+  if (targetId === incident.id) throw new DomainInputError('targetId', `an incident other than ${incident.id}`, targetId);
+  return endTenantBurn(incident, tenant, now, budgetRemainingNow, (burned, lost) => ({
+    at: now,
+    step: TENANT_MOVED_STEP,
+    detail: `${targetId}${LINK_SEPARATOR}${tenant} moved there after ${burned} min here; lost ${lost} of the period's budget here`,
+  }));
 }
 
 /** Resolves the incident once its last tenant has recovered; while any tenant still burns it stays as it is. */
@@ -281,6 +327,89 @@ export function appendTimeline(incident: Incident, at: number, step: string, det
   requireText('step', step);
   if (typeof detail !== 'string') throw new DomainInputError('detail', 'a string', detail);
   return nextVersion(incident, {}, [{ at, step, detail }]);
+}
+
+// --- merging (a cause found after the fact) ---------------------------------------------------------------
+
+/** The incident a link entry of `step` names (the newest one), or null. */
+export function linkedIncident(incident: Pick<Incident, 'timeline'>, step: string): string | null {
+  for (let i = incident.timeline.length - 1; i >= 0; i -= 1) {
+    const entry = incident.timeline[i];
+    if (entry?.step === step) {
+      const cut = entry.detail.indexOf(LINK_SEPARATOR);
+      return cut > 0 ? entry.detail.slice(0, cut) : entry.detail;
+    }
+  }
+  return null;
+}
+
+export interface Absorbed {
+  readonly incident: Incident;
+  /** Tenants that were not in the survivor before (the ones an `escalated` alert names). */
+  readonly joined: readonly string[];
+}
+
+/**
+ * The survivor takes over every tenant of `merged` with the figures it had there (join time, budget at join,
+ * recovery), so its resolution summary covers the whole burn. A tenant already in the survivor keeps its earlier
+ * entry: burning again if it had recovered there, a higher level if it rose. Idempotent: absorbing the same
+ * incident again (a retried write) changes only what changed in `merged` since.
+ */
+export function absorbIncident(survivor: Incident, merged: Incident, resource: string, now: number): Absorbed {
+  requireEpochMs('now', now);
+  requireText('resource', resource);
+  if (survivor.status === 'resolved') throw new IncidentStateError(survivor.id, `is resolved; ${merged.id} cannot merge into it`);
+  if (merged.id === survivor.id) throw new DomainInputError('merged.id', `an incident other than ${survivor.id}`, merged.id);
+  if (merged.slo !== survivor.slo) throw new DomainInputError('merged.slo', `the survivor's SLO (${survivor.slo})`, merged.slo);
+  const tenants = [...survivor.tenants];
+  const entries: TimelineEntry[] = [];
+  const joined: string[] = [];
+  for (const moving of merged.tenants) {
+    const index = tenants.findIndex((existing) => existing.tenant === moving.tenant);
+    const existing = index >= 0 ? tenants[index] : undefined;
+    if (existing === undefined) {
+      tenants.push({ ...moving, burnRates: { ...moving.burnRates } });
+      joined.push(moving.tenant);
+    } else if (existing.joinedAt === moving.joinedAt && existing.budgetRemainingAtJoin === moving.budgetRemainingAtJoin) {
+      // Copied by an earlier absorb of the same incident: follow what happened to it there since (a recovery).
+      const synced: IncidentTenant = { ...existing, level: moving.level, recoveredAt: moving.recoveredAt, budgetLost: moving.budgetLost };
+      if (synced.recoveredAt !== existing.recoveredAt || synced.level !== existing.level) tenants[index] = synced;
+    } else if (moving.recoveredAt === null && existing.recoveredAt !== null) {
+      tenants[index] = { ...existing, level: moving.level, burnRates: { ...moving.burnRates }, recoveredAt: null, budgetLost: null };
+      entries.push({ at: now, step: 'tenant-burning-again', detail: `${moving.tenant} burns again at ${moving.level} (from ${merged.id})` });
+    } else if (moving.recoveredAt === null && LEVEL_RANK[moving.level] > LEVEL_RANK[existing.level]) {
+      tenants[index] = { ...existing, level: moving.level, burnRates: { ...moving.burnRates } };
+      entries.push({ at: now, step: 'tenant-escalated', detail: `${moving.tenant} escalated to ${moving.level} (from ${merged.id})` });
+    }
+  }
+  const alreadyLinked = survivor.timeline.some((entry) => entry.step === INCIDENT_MERGED_STEP && entry.detail.startsWith(`${merged.id}${LINK_SEPARATOR}`));
+  const changed = entries.length > 0 || joined.length > 0 || tenants.some((entry, i) => entry !== survivor.tenants[i]);
+  if (alreadyLinked && !changed) return { incident: survivor, joined };
+  if (!alreadyLinked) {
+    const who = joined.length > 0 ? `${joined.length} tenant(s) joined: ${listNames(joined)}` : 'no new tenants';
+    entries.unshift({ at: now, step: INCIDENT_MERGED_STEP, detail: `${merged.id}${LINK_SEPARATOR}merged in, sharing the suspected cause ${resource}; ${who}` });
+  }
+  const severity = severityOf(higherSeverity(survivor.severity, merged.severity), tenants);
+  if (severity !== survivor.severity) {
+    entries.push({ at: now, step: 'severity-raised', detail: `severity raised from ${survivor.severity} to ${severity}` });
+  }
+  return { incident: nextVersion(survivor, { tenants, severity }, entries), joined };
+}
+
+/**
+ * Closes an incident merged into `survivorId`: resolved, with a `merged-into` entry naming the survivor. Its tenants
+ * are the survivor's now: their recovery is recorded there (the evaluator follows the link).
+ */
+export function closeAsMerged(merged: Incident, survivorId: string, resource: string, now: number): Incident {
+  requireEpochMs('now', now);
+  requireText('survivorId', survivorId);
+  requireText('resource', resource);
+  const linked = linkedIncident(merged, MERGED_INTO_STEP);
+  if (linked === survivorId) return merged;
+  if (linked !== null) throw new IncidentStateError(merged.id, `was merged into ${linked} already; it cannot merge into ${survivorId} too`);
+  if (merged.status === 'resolved') throw new IncidentStateError(merged.id, `is resolved; a resolved incident is not merged into ${survivorId}`);
+  const detail = `${survivorId}${LINK_SEPARATOR}shares the suspected cause ${resource}; its ${merged.tenants.length} tenant(s) continue there`;
+  return nextVersion(merged, { status: 'resolved', resolvedAt: now }, [{ at: now, step: MERGED_INTO_STEP, detail }]);
 }
 
 // --- grouping --------------------------------------------------------------------------------------------
@@ -374,6 +503,21 @@ export function groupingDecision(input: GroupingInput): GroupingDecision {
   }
   const reason = `incident ${incident.id} opened ${Math.round(ageMinutes)} min ago (interval ${input.groupingIntervalMinutes} min), ${shareText} (not more than the ${limitText}) and no suspected cause is shared`;
   return { action: 'open', reason };
+}
+
+// --- rising burns of tenants already in an incident ------------------------------------------------------
+
+/**
+ * Where a tenant's rising burn (opened or escalated this tick) is grouped: `new-burn` when it has no open incident
+ * (none, or the one its state names is resolved); `may-move` when it escalates to page inside an open incident, so it
+ * moves into a shared incident of this tick or of the grouping interval if there is one (one page for one event,
+ * not one per tenant); `stays` for any other rise (its incident's severity rises with it).
+ */
+export type RisingPlacement = 'new-burn' | 'may-move' | 'stays';
+
+export function risingBurnPlacement(own: Pick<Incident, 'status'> | null, previousLevel: AlertLevel | null, level: AlertLevel): RisingPlacement {
+  if (own === null || own.status === 'resolved') return 'new-burn';
+  return level === 'page' && previousLevel !== 'page' ? 'may-move' : 'stays';
 }
 
 // --- resolution summary ----------------------------------------------------------------------------------

@@ -50,7 +50,47 @@ export interface RatioSli {
   readonly total: string;
 }
 
-export type SliDefinition = RatioSli;
+/** How a threshold SLI compares a slice's statistic with its threshold: the slice is good when `value op threshold`. */
+export type ThresholdOperator = 'lt' | 'lte' | 'gt' | 'gte';
+export const THRESHOLD_OPERATORS: readonly ThresholdOperator[] = ['lt', 'lte', 'gt', 'gte'];
+
+/**
+ * A threshold SLI (OpenSLO `thresholdMetric`): one statistic per tenant and time slice, e.g. the p99 of a latency
+ * metric; a slice is good when `value op threshold` holds. It is always budgeted by time slices.
+ */
+export interface ThresholdSli {
+  readonly kind: 'threshold';
+  readonly namespace: string;
+  /** Name of the dimension that carries the tenant id, e.g. `TenantId`. */
+  readonly tenantDimension: string;
+  /** Fixed dimensions shared by the metric, e.g. `{ Service: 'api' }`. */
+  readonly dimensions: Readonly<Record<string, string>>;
+  /** The metric and its per-slice statistic, e.g. `p99` of `Latency`. */
+  readonly metric: MetricDefinition;
+  readonly op: ThresholdOperator;
+  readonly threshold: number;
+}
+
+export type SliDefinition = RatioSli | ThresholdSli;
+
+/**
+ * Time-slice budgeting (OpenSLO `budgetingMethod: Timeslices`): the budget counts bad slices (minutes), not bad
+ * events. In the count series a slice is a bucket with `total` = its length in minutes and `bad` = that length when
+ * the slice is bad, 0 when good; a slice with no data counts neither way.
+ */
+export interface TimeSliceBudgeting {
+  /** Length of a slice in minutes (a whole number that divides 60). */
+  readonly sliceMinutes: number;
+  /** Ratio SLIs only: a slice is good when good / total reaches this, in (0, 1]. Null for threshold SLIs. */
+  readonly timeSliceTarget: number | null;
+}
+
+/** A calendar budget period (OpenSLO `isRolling: false`): the budget resets when each calendar month starts in `timeZone`. */
+export interface CalendarPeriod {
+  readonly unit: 'month';
+  /** IANA time zone name, e.g. `UTC` or `Europe/Paris`. */
+  readonly timeZone: string;
+}
 
 /** A multiwindow burn-rate rule: fires when both windows burn at or above `burnRate`. */
 export interface BurnRateRule {
@@ -86,9 +126,16 @@ export interface SloDefinition {
   readonly description?: string;
   /** Objective in percent, in (0, 100), e.g. 99.9. */
   readonly objectivePercent: number;
-  /** Rolling period of the error budget, in days. */
+  /**
+   * Rolling period of the error budget, in days. With a `calendar` period it is the nominal length that burn-rate
+   * factors are derived from (e.g. 30 for a month).
+   */
   readonly periodDays: number;
   readonly sli: SliDefinition;
+  /** Time-slice budgeting; absent: every event counts (OpenSLO `Occurrences`). Always present for a threshold SLI. */
+  readonly timeSlices?: TimeSliceBudgeting;
+  /** A calendar period; absent: the budget period rolls over the last `periodDays`. */
+  readonly calendar?: CalendarPeriod;
   readonly rules: readonly BurnRateRule[];
   readonly trafficGuard: TrafficGuard;
   readonly tenants: TenantSelection;

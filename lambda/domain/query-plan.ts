@@ -1,9 +1,10 @@
 /**
- * Plans the CloudWatch GetMetricData calls that read a ratio SLI for many tenants. Pure: it only builds plain
- * query objects (structurally the SDK's `MetricDataQuery`) and splits tenants into batches that respect the
- * API's limits, so the adapter never sends a call CloudWatch would reject or cut short.
+ * Plans the CloudWatch GetMetricData calls that read an SLI for many tenants: a ratio SLI's bad and total counts,
+ * or a threshold SLI's statistic per slice. Pure: it only builds plain query objects (structurally the SDK's
+ * `MetricDataQuery`) and splits tenants into batches that respect the API's limits, so the adapter never sends a
+ * call CloudWatch would reject or cut short.
  */
-import type { MetricDefinition, RatioSli, SloDefinition } from './model';
+import type { MetricDefinition, RatioSli, SloDefinition, ThresholdSli } from './model';
 
 /** At most this many MetricDataQuery structures in one GetMetricData call. */
 export const MAX_QUERIES_PER_CALL = 500;
@@ -158,7 +159,10 @@ export interface QueryDimension {
   readonly Value: string;
 }
 
-/** Structurally the SDK's `MetricDataQuery` for a MetricStat; arrays are mutable so it passes to the SDK as-is. */
+/**
+ * Structurally the SDK's `MetricDataQuery` for a MetricStat; arrays are mutable so it passes to the SDK as-is.
+ * A ratio SLI's metrics feed expressions (ReturnData false); a threshold SLI's statistic is returned itself.
+ */
 export interface MetricStatQuery {
   readonly Id: string;
   readonly MetricStat: {
@@ -166,7 +170,7 @@ export interface MetricStatQuery {
     readonly Period: number;
     readonly Stat: string;
   };
-  readonly ReturnData: false;
+  readonly ReturnData: boolean;
 }
 
 /** Structurally the SDK's `MetricDataQuery` for a metric-math expression. */
@@ -180,9 +184,10 @@ export interface ExpressionQuery {
 
 export type PlannedQuery = MetricStatQuery | ExpressionQuery;
 
-export type SeriesSide = 'bad' | 'total';
+/** `bad` and `total` of a ratio SLI, or the `value` (statistic) of a threshold SLI. */
+export type SeriesSide = 'bad' | 'total' | 'value';
 
-/** Which tenant, and which side of the ratio, a returned query id carries. */
+/** Which tenant, and which side of the ratio (or the threshold SLI's statistic), a returned query id carries. */
 export interface ReturnedSeries {
   readonly tenant: string;
   readonly side: SeriesSide;
@@ -192,11 +197,11 @@ export interface ReturnedSeries {
 export interface QueryBatch {
   readonly queries: PlannedQuery[];
   readonly tenants: readonly string[];
-  /** Every returned query id (`b<i>`, `t<i>`) back to its tenant and side. */
+  /** Every returned query id (`b<i>`, `t<i>`, or `v<i>` for a threshold SLI) back to its tenant and side. */
   readonly returned: ReadonlyMap<string, ReturnedSeries>;
   /** MetricStat queries in the call: the unit CloudWatch bills for GetMetricData. */
   readonly metricsRequested: number;
-  /** Upper bound of the datapoints the call returns: 2 series per tenant x points per series. */
+  /** Upper bound of the datapoints the call returns: returned series per tenant (2, or 1) x points per series. */
   readonly maxDatapoints: number;
 }
 
@@ -218,6 +223,7 @@ export interface QueryRange {
 
 /** The SLI, resolved once per plan: which metrics the expressions use and the expressions to rewrite. */
 interface ResolvedSli {
+  readonly context: RatioSli;
   readonly metrics: readonly MetricDefinition[];
   readonly bad: { readonly field: string; readonly expression: string };
   readonly total: string;
@@ -233,7 +239,9 @@ interface ResolvedSli {
  */
 export function planCountQueries(slo: SloDefinition, tenants: readonly string[], range: QueryRange): QueryPlan {
   const pointsPerSeries = requireRange(range);
-  const sli = resolveSli(slo);
+  requireSlicePeriod(slo, range.periodSeconds);
+  if (slo.sli.kind === 'threshold') return planThresholdQueries(slo.sli, tenants, range, pointsPerSeries);
+  const sli = resolveSli(slo, slo.sli);
   const queriesPerTenant = sli.metrics.length + 2;
   const datapointsPerTenant = 2 * pointsPerSeries;
   if (queriesPerTenant > MAX_QUERIES_PER_CALL) {
@@ -283,21 +291,99 @@ export function planCountQueries(slo: SloDefinition, tenants: readonly string[],
   };
 }
 
-function tenantQueries(slo: SloDefinition, sli: ResolvedSli, tenant: string, index: number, period: number): PlannedQuery[] {
-  const metricQueryId = (metricId: string): string => `q${index}_${metricId}`;
-  const queries: PlannedQuery[] = sli.metrics.map((metric) => ({
-    Id: requireQueryId(slo.name, `sli.metrics id ${JSON.stringify(metric.id)}`, metricQueryId(metric.id)),
+/**
+ * A threshold SLI: per tenant i one MetricStat `v<i>` returning the statistic itself (e.g. p99) per period, so
+ * each datapoint is one slice. No FILL: a slice without data counts neither good nor bad.
+ */
+function planThresholdQueries(
+  sli: ThresholdSli,
+  tenants: readonly string[],
+  range: QueryRange,
+  pointsPerSeries: number,
+): QueryPlan {
+  if (pointsPerSeries > MAX_DATAPOINTS_PER_CALL) {
+    throw new QueryPlanError(
+      'to - from',
+      `at most ${MAX_DATAPOINTS_PER_CALL} periods of ${range.periodSeconds} s so one tenant's series fits into ${MAX_DATAPOINTS_PER_CALL} datapoints`,
+      `${pointsPerSeries} periods`,
+    );
+  }
+  const tenantsPerBatch = Math.min(MAX_QUERIES_PER_CALL, Math.floor(MAX_DATAPOINTS_PER_CALL / pointsPerSeries));
+  const unique = requireTenants(tenants);
+  const batches: QueryBatch[] = [];
+  for (let first = 0; first < unique.length; first += tenantsPerBatch) {
+    const batchTenants = unique.slice(first, first + tenantsPerBatch);
+    const returned = new Map<string, ReturnedSeries>();
+    const queries: PlannedQuery[] = batchTenants.map((tenant, offset) => {
+      const id = `v${first + offset}`;
+      returned.set(id, { tenant, side: 'value' });
+      return metricStatQuery(sli, sli.metric, id, tenant, range.periodSeconds, true);
+    });
+    batches.push({
+      queries,
+      tenants: batchTenants,
+      returned,
+      metricsRequested: batchTenants.length,
+      maxDatapoints: batchTenants.length * pointsPerSeries,
+    });
+  }
+  return { batches, pointsPerSeries, tenantsPerBatch, metricsRequested: unique.length };
+}
+
+function metricStatQuery(
+  sli: SliMetricContext,
+  metric: MetricDefinition,
+  id: string,
+  tenant: string,
+  period: number,
+  returnData: boolean,
+): MetricStatQuery {
+  return {
+    Id: id,
     MetricStat: {
       Metric: {
-        Namespace: metric.namespace ?? slo.sli.namespace,
+        Namespace: metric.namespace ?? sli.namespace,
         MetricName: metric.metricName,
-        Dimensions: toDimensions({ ...slo.sli.dimensions, ...metric.dimensions, [slo.sli.tenantDimension]: tenant }),
+        Dimensions: toDimensions({ ...sli.dimensions, ...metric.dimensions, [sli.tenantDimension]: tenant }),
       },
       Period: period,
       Stat: metric.stat,
     },
-    ReturnData: false,
-  }));
+    ReturnData: returnData,
+  };
+}
+
+/** What every SLI kind shares for addressing its metrics. */
+type SliMetricContext = Pick<RatioSli | ThresholdSli, 'namespace' | 'dimensions' | 'tenantDimension'>;
+
+/**
+ * A time-slice SLO's series must be read in whole slices: a period shorter than the slice would judge parts of
+ * it (a 1-minute p99 is not a 5-minute slice's p99), and a longer period must hold whole slices.
+ */
+function requireSlicePeriod(slo: SloDefinition, periodSeconds: number): void {
+  if (slo.timeSlices === undefined) return;
+  const sliceSeconds = slo.timeSlices.sliceMinutes * 60;
+  if (periodSeconds % sliceSeconds !== 0) {
+    throw new QueryPlanError(
+      'periodSeconds',
+      `a multiple of the slice length (${sliceSeconds} s, timeSlices.sliceMinutes ${slo.timeSlices.sliceMinutes}) for the time-slice SLO ${JSON.stringify(slo.name)}`,
+      periodSeconds,
+    );
+  }
+}
+
+function tenantQueries(slo: SloDefinition, sli: ResolvedSli, tenant: string, index: number, period: number): PlannedQuery[] {
+  const metricQueryId = (metricId: string): string => `q${index}_${metricId}`;
+  const queries: PlannedQuery[] = sli.metrics.map((metric) =>
+    metricStatQuery(
+      sli.context,
+      metric,
+      requireQueryId(slo.name, `sli.metrics id ${JSON.stringify(metric.id)}`, metricQueryId(metric.id)),
+      tenant,
+      period,
+      false,
+    ),
+  );
   // resolveSli checked every id, so each one names a queried metric.
   const filled = (id: string): string => `FILL(${metricQueryId(id)}, 0)`;
   const expression = (field: string, source: string, id: string, label: string): ExpressionQuery => {
@@ -318,8 +404,7 @@ function tenantQueries(slo: SloDefinition, sli: ResolvedSli, tenant: string, ind
   return queries;
 }
 
-function resolveSli(slo: SloDefinition): ResolvedSli {
-  const sli: RatioSli = slo.sli;
+function resolveSli(slo: SloDefinition, sli: RatioSli): ResolvedSli {
   const seen = new Set<string>();
   for (const metric of sli.metrics) {
     requireQueryId(slo.name, 'sli.metrics id', metric.id);
@@ -349,7 +434,7 @@ function resolveSli(slo: SloDefinition): ResolvedSli {
     throw new SliExpressionError(slo.name, 'sli.bad', 'one of sli.bad or sli.good is required; neither was given');
   }
   // Only metrics an expression uses are queried: every MetricStat query is billed.
-  return { metrics: sli.metrics.filter((metric) => used.has(metric.id)), bad, total: sli.total };
+  return { context: sli, metrics: sli.metrics.filter((metric) => used.has(metric.id)), bad, total: sli.total };
 }
 
 function idsOf(slo: string, field: string, expression: string): string[] {
@@ -405,7 +490,7 @@ function toDimensions(dimensions: Readonly<Record<string, string>>): QueryDimens
 // Tenant discovery
 // ---------------------------------------------------------------------------------------------------------
 
-/** The metric ListMetrics searches to discover tenants: the first metric the `total` expression uses. */
+/** The metric ListMetrics searches to discover tenants: the first metric `total` uses, or a threshold SLI's metric. */
 export interface DiscoveryMetric {
   readonly namespace: string;
   readonly metricName: string;
@@ -416,11 +501,7 @@ export interface DiscoveryMetric {
 
 export function discoveryMetric(slo: SloDefinition): DiscoveryMetric {
   const sli = slo.sli;
-  const firstId = idsOf(slo.name, 'sli.total', sli.total).find((id) => sli.metrics.some((metric) => metric.id === id));
-  const metric = sli.metrics.find((candidate) => candidate.id === firstId);
-  if (metric === undefined) {
-    throw new SliExpressionError(slo.name, 'sli.total', `uses no metric id of sli.metrics; got ${JSON.stringify(sli.total)}`);
-  }
+  const metric = sli.kind === 'threshold' ? sli.metric : firstTotalMetric(slo.name, sli);
   const fixed = { ...sli.dimensions, ...metric.dimensions };
   delete fixed[sli.tenantDimension];
   return {
@@ -429,4 +510,13 @@ export function discoveryMetric(slo: SloDefinition): DiscoveryMetric {
     dimensions: toDimensions(fixed),
     tenantDimension: sli.tenantDimension,
   };
+}
+
+function firstTotalMetric(slo: string, sli: RatioSli): MetricDefinition {
+  const firstId = idsOf(slo, 'sli.total', sli.total).find((id) => sli.metrics.some((metric) => metric.id === id));
+  const metric = sli.metrics.find((candidate) => candidate.id === firstId);
+  if (metric === undefined) {
+    throw new SliExpressionError(slo, 'sli.total', `uses no metric id of sli.metrics; got ${JSON.stringify(sli.total)}`);
+  }
+  return metric;
 }

@@ -1,10 +1,12 @@
 /**
  * Multiwindow multi-burn-rate evaluation of one tenant at one instant: the burn rate of every window the rules
- * use, which rules fire, the alert level, and how much of the period's budget is left.
+ * use, which rules fire, the alert level, and how much of the period's budget is left. The counts are events, or
+ * for a time-slice SLO slice minutes (lambda/domain/time-slices.ts): the arithmetic is the same.
  */
 import { burnRateForBudget, errorBudget, errorRatio, timeToExhaustionMinutes } from './burn';
-import type { AlertLevel, RuleResult, SloDefinition, TenantEvaluation, WindowBurn, WindowCounts } from './model';
-import { LEVEL_RANK } from './model';
+import type { AlertLevel, CalendarPeriod, RuleResult, SloDefinition, TenantEvaluation, WindowBurn, WindowCounts } from './model';
+import { LEVEL_RANK, MINUTE_MS } from './model';
+import { budgetPeriodMinutes, budgetPeriodStart, nextCalendarMonthStart } from './period';
 import { sumWindows } from './windows';
 import type { TieredCounts } from './windows';
 
@@ -18,7 +20,7 @@ export interface TenantEvaluationInput {
   readonly previouslyActiveRules: readonly string[];
 }
 
-/** What an SLO's rules need, worked out once per SloDefinition rather than per tenant and tick. */
+/** What an SLO's rules need for one budget-period length, worked out once rather than per tenant and tick. */
 interface EvaluationPlan {
   /** Distinct windows of the rules plus the period, ascending. */
   readonly windowMinutes: readonly number[];
@@ -29,12 +31,16 @@ interface EvaluationPlan {
   readonly exhaustionIndex: number;
 }
 
-const planCache = new WeakMap<SloDefinition, EvaluationPlan>();
+/**
+ * Per SloDefinition, the plan of the period length seen last. A rolling period has one length, so one plan per SLO;
+ * a calendar month's period grows by a minute every tick, and all tenants of a tick share it, so the plan is
+ * rebuilt once per tick and SLO, not per tenant.
+ */
+const planCache = new WeakMap<SloDefinition, { readonly periodMinutes: number; readonly plan: EvaluationPlan }>();
 
-function planFor(slo: SloDefinition): EvaluationPlan {
+function planFor(slo: SloDefinition, periodMinutes: number): EvaluationPlan {
   const cached = planCache.get(slo);
-  if (cached) return cached;
-  const periodMinutes = slo.periodDays * 24 * 60;
+  if (cached !== undefined && cached.periodMinutes === periodMinutes) return cached.plan;
   const windowSet = new Set<number>([periodMinutes]);
   for (const rule of slo.rules) windowSet.add(rule.longWindowMinutes).add(rule.shortWindowMinutes);
   const windowMinutes = [...windowSet].sort((a, b) => a - b);
@@ -48,7 +54,7 @@ function planFor(slo: SloDefinition): EvaluationPlan {
     periodIndex: windowMinutes.indexOf(periodMinutes),
     exhaustionIndex: windowMinutes.indexOf(smallestLong),
   };
-  planCache.set(slo, plan);
+  planCache.set(slo, { periodMinutes, plan });
   return plan;
 }
 
@@ -73,7 +79,10 @@ export function evaluateTenant(input: TenantEvaluationInput): TenantEvaluation {
   const { slo, tenant, counts, evaluatedAt, previouslyActiveRules } = input;
   const objectivePercent = slo.overrides[tenant]?.objectivePercent ?? slo.objectivePercent;
   const budget = errorBudget(objectivePercent);
-  const plan = planFor(slo);
+  // A rolling period is periodDays long; a calendar month counts from its start (it changes every tick).
+  const month = slo.calendar === undefined ? null : calendarMonth(slo, slo.calendar, evaluatedAt);
+  const periodMinutes = month === null ? slo.periodDays * 24 * 60 : month.elapsedMinutes;
+  const plan = planFor(slo, periodMinutes);
 
   const counted = sumWindows(counts, evaluatedAt, plan.windowMinutes);
   const windows: WindowBurn[] = plan.windowMinutes.map((minutes, index) => windowBurn(minutes, counted[index]!, budget));
@@ -113,9 +122,56 @@ export function evaluateTenant(input: TenantEvaluationInput): TenantEvaluation {
     level,
     budgetConsumed,
     budgetRemaining,
-    timeToExhaustionMinutes: timeToExhaustionMinutes(budgetRemaining, exhaustionBurn, slo.periodDays),
+    timeToExhaustionMinutes:
+      month === null
+        ? timeToExhaustionMinutes(budgetRemaining, exhaustionBurn, slo.periodDays)
+        : monthTimeToExhaustion(month, budgetConsumed, exhaustionBurn),
     periodEvents: { total: period.total, bad: period.bad },
   };
+}
+
+/**
+ * Time to exhaustion in a calendar month. The month's budget is its share (1 - objective) of the whole month's
+ * events; with traffic at the rate seen so far, the month's budget is M minutes' worth (M = the month's length) and
+ * `budgetConsumed` x E minutes' worth is spent after E minutes. Burning at `burnRate` spends `burnRate` minutes'
+ * worth per minute, so the rest lasts (M - budgetConsumed x E) / burnRate minutes: on the month's first minute this
+ * is the rolling formula over a period of the month's length, and early in the month it does not swing with every
+ * bad minute the way the month-to-date ratio does (budgetRemaining may be below 0 while the month can still be met). 0 when the month's budget is already spent; null when not burning or when the month resets first
+ * (the budget does not run out in this month).
+ */
+export function calendarTimeToExhaustionMinutes(slo: SloDefinition, end: number, budgetConsumed: number, burnRate: number): number | null {
+  return slo.calendar === undefined ? null : monthTimeToExhaustion(calendarMonth(slo, slo.calendar, end), budgetConsumed, burnRate);
+}
+
+/** The calendar month of the budget period ending at `end`: its length and the minutes elapsed, in whole minutes. */
+interface CalendarMonth {
+  readonly end: number;
+  readonly monthMinutes: number;
+  readonly elapsedMinutes: number;
+}
+
+// Every tenant of a tick shares `end`: the time-zone arithmetic runs once per SLO and tick, not per tenant.
+const monthCache = new WeakMap<SloDefinition, CalendarMonth>();
+
+function calendarMonth(slo: SloDefinition, calendar: CalendarPeriod, end: number): CalendarMonth {
+  const cached = monthCache.get(slo);
+  if (cached !== undefined && cached.end === end) return cached;
+  const monthStart = budgetPeriodStart(slo, end);
+  const month: CalendarMonth = {
+    end,
+    monthMinutes: (nextCalendarMonthStart(end - 1, calendar.timeZone) - monthStart) / MINUTE_MS,
+    elapsedMinutes: budgetPeriodMinutes(slo, end),
+  };
+  monthCache.set(slo, month);
+  return month;
+}
+
+function monthTimeToExhaustion(month: CalendarMonth, budgetConsumed: number, burnRate: number): number | null {
+  if (burnRate <= 0) return null;
+  const remainingWorth = month.monthMinutes - budgetConsumed * month.elapsedMinutes;
+  if (remainingWorth <= 0) return 0;
+  const minutes = remainingWorth / burnRate;
+  return minutes < month.monthMinutes - month.elapsedMinutes ? minutes : null;
 }
 
 /** Names of the rules firing (or held by hysteresis), in the SLO's rule order. */

@@ -1,8 +1,11 @@
 /**
- * Turns one tenant's raw bad and total series (as GetMetricData returns them) into a `CountSeries`. Counts
- * must be finite and non-negative; a bucket that is not is dropped and reported, never silently patched.
+ * Turns one tenant's raw bad and total series (as GetMetricData returns them) into a `CountSeries`, and a
+ * threshold SLI's raw statistic series into sorted points. Counts must be finite and non-negative, statistics
+ * finite; a bucket that is not is dropped and reported, never silently patched.
  */
-import type { CountBucket, CountSeries } from './model';
+import type { CountBucket, CountSeries, SloDefinition } from './model';
+import { ratioSlices, ratioSliceTarget, thresholdSlices } from './time-slices';
+import type { StatisticPoint } from './time-slices';
 
 /** Timestamps (epoch ms) and values of one series, index for index. */
 export interface RawSeries {
@@ -117,4 +120,59 @@ function collect(pairs: Map<number, Pair>, side: 'bad' | 'total', raw: RawSeries
     pair[side] = value;
     if (!Number.isFinite(value) || value < 0) pair.problem ??= `${side} is ${String(value)}`;
   });
+}
+
+export interface ParsedStatistics {
+  /** Sorted ascending by start, one point per timestamp. */
+  readonly points: readonly StatisticPoint[];
+  /** Points dropped: a value that is NaN or infinite, or a timestamp given twice (both dropped). */
+  readonly rejected: readonly BucketIssue[];
+}
+
+/** A threshold SLI's statistic per slice (e.g. p99), sorted; absent: the tenant had no data in the range. */
+export function parseStatisticSeries(raw: RawSeries | undefined): ParsedStatistics {
+  if (raw === undefined) return { points: [], rejected: [] };
+  if (raw.timestamps.length !== raw.values.length) {
+    throw new SeriesShapeError(
+      'value',
+      `timestamps and values must have the same length; got ${raw.timestamps.length} timestamps and ${raw.values.length} values`,
+    );
+  }
+  // Per timestamp: its value, or why it cannot be used.
+  const byStart = new Map<number, { value: number; problem: string | null }>();
+  raw.timestamps.forEach((start, index) => {
+    const value = raw.values[index] as number;
+    const seen = byStart.get(start);
+    if (seen !== undefined) seen.problem ??= 'duplicate timestamp in value';
+    else byStart.set(start, { value, problem: Number.isFinite(value) ? null : `value is ${String(value)}` });
+  });
+  const points: StatisticPoint[] = [];
+  const rejected: BucketIssue[] = [];
+  for (const start of [...byStart.keys()].sort((a, b) => a - b)) {
+    const { value, problem } = byStart.get(start) as { value: number; problem: string | null };
+    if (problem !== null) rejected.push({ start, reason: problem });
+    else points.push({ start, value });
+  }
+  return { points, rejected };
+}
+
+/** One tenant's raw series as they came back: a ratio SLI's bad and total, or a threshold SLI's value. */
+export interface RawSliSeries {
+  readonly bad?: RawSeries;
+  readonly total?: RawSeries;
+  readonly value?: RawSeries;
+}
+
+/**
+ * A tenant's raw series as the SLO budgets them: event counts, or for a time-slice SLO one slice bucket per
+ * period (a threshold SLI's statistic against its threshold, a ratio SLI's good ratio against its target).
+ */
+export function parseSliSeries(slo: SloDefinition, periodSeconds: number, raw: RawSliSeries): ParsedCounts {
+  if (slo.sli.kind === 'threshold') {
+    const parsed = parseStatisticSeries(raw.value);
+    return { series: thresholdSlices(slo.sli, periodSeconds, parsed.points), rejected: parsed.rejected, clamped: [] };
+  }
+  const counts = parseCountSeries(periodSeconds, raw.bad, raw.total);
+  const target = ratioSliceTarget(slo);
+  return target === null ? counts : { ...counts, series: ratioSlices(target, counts.series) };
 }

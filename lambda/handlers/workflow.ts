@@ -6,11 +6,13 @@
  */
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { XRayClient } from '@aws-sdk/client-xray';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AsgScaleOutAction } from '../adapters/actions/asg-scale-out';
 import { CodeDeployRollbackAction } from '../adapters/actions/codedeploy-rollback';
@@ -18,7 +20,10 @@ import { CloudWatchMetricSource } from '../adapters/cloudwatch-metric-source';
 import { AutoScalingCollector } from '../adapters/collectors/autoscaling';
 import { CodeDeployCollector } from '../adapters/collectors/codedeploy';
 import { LambdaColdStartCollector } from '../adapters/collectors/lambda-cold-starts';
+import { LoadCollector } from '../adapters/collectors/load';
+import { LogsInsightsCollector } from '../adapters/collectors/logs-insights';
 import { RdsCollector } from '../adapters/collectors/rds';
+import { XRayCollector } from '../adapters/collectors/xray';
 import { DynamoGuardStore } from '../adapters/dynamo-guard-store';
 import { DynamoStateStore } from '../adapters/dynamo-state-store';
 import { ForensicStore } from '../adapters/forensics-s3';
@@ -84,7 +89,9 @@ export function workflowHandlers(wiring: WorkflowWiring): WorkflowHandlers {
     async collect(event) {
       const payload = parseCollectPayload(event);
       scoped(`collect-${payload.source}`, payload.input.incidentId);
-      return collectContext(payload.source, payload.input, wiring.workflow(), wiring.collectors(), wiring.clock.now());
+      // The SLO config is read only by the load source (it counts requests with the SLI's total expression).
+      const sloNamed = (name: string) => wiring.runtime().slos.find((slo) => slo.name === name);
+      return collectContext(payload.source, payload.input, wiring.workflow(), wiring.collectors(), wiring.clock.now(), sloNamed);
     },
     async analyse(event) {
       const state = parseWorkflowState(event, 'Analyse', { collected: true });
@@ -179,12 +186,21 @@ export function wiringFromEnvironment(
         ...(kmsKeyId === undefined || kmsKeyId === '' ? {} : { kmsKeyId }),
       });
     }),
-    collectors: once(() => ({
-      autoscaling: new AutoScalingCollector(new AutoScalingClient(single)),
-      codedeploy: new CodeDeployCollector(new CodeDeployClient(single)),
-      rds: new RdsCollector(new RDSClient(single)),
-      lambda: new LambdaColdStartCollector(new CloudWatchClient(single)),
-    })),
+    collectors: once(() => {
+      const cloudwatch = new CloudWatchClient(single);
+      // Traces and logs clients are made on the first incident of an SLO that configures them, once per container.
+      const xray = once(() => new XRayClient(single));
+      const logs = once(() => new CloudWatchLogsClient(single));
+      return {
+        autoscaling: new AutoScalingCollector(new AutoScalingClient(single)),
+        codedeploy: new CodeDeployCollector(new CodeDeployClient(single)),
+        rds: new RdsCollector(new RDSClient(single)),
+        lambda: new LambdaColdStartCollector(cloudwatch),
+        xray: (limits) => new XRayCollector(xray(), { maxTraces: limits.maxTraces }),
+        logs: (limits) => new LogsInsightsCollector(logs(), { queryTimeoutSeconds: limits.queryTimeoutSeconds, maxRows: limits.maxRows }),
+        load: new LoadCollector(cloudwatch),
+      } satisfies Collectors;
+    }),
     actions: once(() => ({
       'codedeploy-rollback': new CodeDeployRollbackAction(new CodeDeployClient(single)),
       'asg-scale-out': new AsgScaleOutAction(new AutoScalingClient(single)),

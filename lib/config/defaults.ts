@@ -3,6 +3,7 @@
  * cross-checks apply the same values. Burn-rate rules and the traffic guard default to the domain's policy
  * (`sreWorkbookPolicy`, `DEFAULT_TRAFFIC_GUARD`).
  */
+import type { TrafficGuard } from '../../lambda/domain/model';
 import type { EvaluatorProps } from './props';
 
 export const SLO_DEFAULTS = {
@@ -11,7 +12,21 @@ export const SLO_DEFAULTS = {
   resolveAfterMinutes: 15,
   hysteresisRatio: 0.9,
   tenantRefreshMinutes: 15,
+  timeSliceMinutes: 1,
+  calendarUnit: 'month',
+  timeZone: 'UTC',
 } as const;
+
+/**
+ * The traffic guard of a time-slice SLO, whose counts are minutes, not events: the event default (100 in the long
+ * window) could never be met in a 1-hour window of 60 minutes. 10 minutes with data in the long window keep a
+ * tenant that was seen in two or three minutes from paging on them; 2 bad minutes in the short window mean one
+ * stray bad minute never pages, as 3 bad events do for event counts.
+ */
+export const TIME_SLICE_TRAFFIC_GUARD: TrafficGuard = {
+  minEventsInLongWindow: 10,
+  minBadEventsInShortWindow: 2,
+};
 
 export const EVALUATOR_DEFAULTS: Readonly<Required<EvaluatorProps>> = {
   scheduleMinutes: 1,

@@ -3,19 +3,30 @@
  * the settings only the CDK side needs (schedule, timeout, concurrency, memory).
  */
 import type {
+  CalendarPeriod,
   EvaluatorSettings,
   MetricDefinition,
-  RatioSli,
   RuntimeConfig,
+  SliDefinition,
   SloDefinition,
   TenantOverride,
   TenantSelection,
+  TimeSliceBudgeting,
 } from '../../lambda/domain/model';
-import { DEFAULT_TRAFFIC_GUARD } from '../../lambda/domain/policy';
 import { EVALUATOR_DEFAULTS, SLO_DEFAULTS } from './defaults';
-import type { BurnwatchProps, EvaluatorProps, RatioSliProps, SloProps, TenantOverrideProps, TenantsProps } from './props';
+import type {
+  BudgetingMethod,
+  BurnwatchProps,
+  EvaluatorProps,
+  SliMetricProps,
+  SliProps,
+  SloProps,
+  TenantOverrideProps,
+  TenantsProps,
+  ThresholdSliProps,
+} from './props';
 import { resolveBurnRateRules } from './rules';
-import { assertValidBurnwatchProps } from './validate';
+import { assertValidBurnwatchProps, defaultTrafficGuard } from './validate';
 import type { AlertsProps } from './alerts';
 import { normalizeWorkflowProps } from './workflow';
 import type { NormalizedWorkflowConfig } from './workflow';
@@ -48,14 +59,42 @@ export interface NormalizedBurnwatchConfig {
   readonly alerts: AlertsProps;
 }
 
-function normalizeSli(sli: RatioSliProps): RatioSli {
-  const metrics: MetricDefinition[] = Object.entries(sli.metrics).map(([id, metric]) => ({
+/** The id a threshold SLI's one metric gets (it is not written in the props: nothing refers to it). */
+export const THRESHOLD_METRIC_ID = 'value';
+
+/** A threshold SLI is the one with a `threshold`; a ratio SLI has none. */
+export function isThresholdSli(sli: SliProps): sli is ThresholdSliProps {
+  return sli.threshold !== undefined;
+}
+
+/** What the budget counts: as written, else time slices for a threshold SLI and events for a ratio SLI. */
+export function budgetingOf(slo: SloProps): BudgetingMethod {
+  return slo.budgeting ?? (isThresholdSli(slo.sli) ? 'timeslices' : 'occurrences');
+}
+
+function normalizeMetric(id: string, metric: SliMetricProps): MetricDefinition {
+  return {
     id,
     metricName: metric.metricName,
     stat: metric.stat ?? SLO_DEFAULTS.stat,
     ...(metric.namespace !== undefined && { namespace: metric.namespace }),
     ...(metric.dimensions !== undefined && { dimensions: { ...metric.dimensions } }),
-  }));
+  };
+}
+
+function normalizeSli(sli: SliProps): SliDefinition {
+  if (isThresholdSli(sli)) {
+    return {
+      kind: 'threshold',
+      namespace: sli.namespace,
+      tenantDimension: sli.tenantDimension,
+      dimensions: { ...sli.dimensions },
+      metric: normalizeMetric(THRESHOLD_METRIC_ID, sli.threshold.metric),
+      op: sli.threshold.op,
+      threshold: sli.threshold.value,
+    };
+  }
+  const metrics = Object.entries(sli.metrics).map(([id, metric]) => normalizeMetric(id, metric));
   return {
     kind: 'ratio',
     namespace: sli.namespace,
@@ -88,20 +127,39 @@ function normalizeOverrides(overrides: Readonly<Record<string, TenantOverridePro
   return result;
 }
 
+function normalizeTimeSlices(slo: SloProps): TimeSliceBudgeting | undefined {
+  if (budgetingOf(slo) !== 'timeslices') return undefined;
+  return {
+    sliceMinutes: slo.timeSliceMinutes ?? SLO_DEFAULTS.timeSliceMinutes,
+    // Validation requires it for a ratio SLI and refuses it for a threshold SLI.
+    timeSliceTarget: isThresholdSli(slo.sli) ? null : (slo.timeSliceTarget ?? null),
+  };
+}
+
+function normalizeCalendar(slo: SloProps): CalendarPeriod | undefined {
+  if (slo.calendar === undefined) return undefined;
+  return { unit: slo.calendar.unit ?? SLO_DEFAULTS.calendarUnit, timeZone: slo.calendar.timeZone ?? SLO_DEFAULTS.timeZone };
+}
+
 /** One SLO in runtime form. The props must be valid (see `validateBurnwatchProps`). */
 export function normalizeSlo(slo: SloProps): SloDefinition {
   const periodDays = slo.periodDays ?? SLO_DEFAULTS.periodDays;
   const alerting = slo.alerting;
+  const timeSlices = normalizeTimeSlices(slo);
+  const calendar = normalizeCalendar(slo);
+  const guard = defaultTrafficGuard(budgetingOf(slo));
   return {
     name: slo.name,
     ...(slo.description !== undefined && { description: slo.description }),
     objectivePercent: slo.objective,
     periodDays,
     sli: normalizeSli(slo.sli),
+    ...(timeSlices !== undefined && { timeSlices }),
+    ...(calendar !== undefined && { calendar }),
     rules: resolveBurnRateRules(alerting?.rules, periodDays),
     trafficGuard: {
-      minEventsInLongWindow: alerting?.trafficGuard?.minEventsInLongWindow ?? DEFAULT_TRAFFIC_GUARD.minEventsInLongWindow,
-      minBadEventsInShortWindow: alerting?.trafficGuard?.minBadEventsInShortWindow ?? DEFAULT_TRAFFIC_GUARD.minBadEventsInShortWindow,
+      minEventsInLongWindow: alerting?.trafficGuard?.minEventsInLongWindow ?? guard.minEventsInLongWindow,
+      minBadEventsInShortWindow: alerting?.trafficGuard?.minBadEventsInShortWindow ?? guard.minBadEventsInShortWindow,
     },
     tenants: normalizeTenants(slo.tenants),
     overrides: normalizeOverrides(slo.overrides),

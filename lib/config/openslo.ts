@@ -5,22 +5,31 @@
  * Mapping (every other combination is refused with the field named):
  * - `metadata.name` -> name; `spec.description` -> description.
  * - `spec.objectives[0].target` (0..1) or `targetPercent` -> objective (percent). Exactly one objective.
- * - `spec.timeWindow[0].duration` (`28d`, `4w`) with `isRolling: true` -> periodDays.
+ * - `spec.timeWindow[0].duration` (`28d`, `4w`) with `isRolling: true` -> periodDays. `duration: 1M` with
+ *   `isRolling: false` and `calendar: { startTime, timeZone }` -> a calendar month in that zone (startTime, when
+ *   given, must be midnight on a 1st); periodDays stays at its nominal 30.
+ * - `spec.budgetingMethod` `Occurrences` (or none) / `Timeslices` -> budgeting; with Timeslices the objective's
+ *   `timeSliceWindow` (whole minutes, e.g. `1m`) -> timeSliceMinutes and, for a ratio SLI, `timeSliceTarget`.
  * - `spec.indicator.spec.ratioMetric` good/bad + total with `metricSource.type: CloudWatch` and
- *   `spec: { namespace, metricName, stat, dimensions }` -> one metric each (ids `good`, `bad`, `total`). OpenSLO
- *   has no tenant: the annotation `burnwatch.io/tenant-dimension` names the dimension that carries it.
+ *   `spec: { namespace, metricName, stat, dimensions }` -> one metric each (ids `good`, `bad`, `total`).
+ * - `spec.indicator.spec.thresholdMetric` (a CloudWatch metric with its statistic, e.g. p99) with the objective's
+ *   `op` and `value` -> a threshold SLI; it needs Timeslices. Its `timeSliceTarget` has no effect: one statistic
+ *   is read per slice, so the share of good points in a slice is 0 or 1.
+ * - OpenSLO has no tenant: the annotation `burnwatch.io/tenant-dimension` names the dimension that carries it.
  * - `spec.alertPolicies[].spec.conditions[]` (inline, `kind: burnrate`) -> one rule each: long window =
  *   `lookbackWindow`, short window = long / 12 (the Workbook's ratio), burnRate = `threshold`. Severity is the
  *   condition's `spec.severity`, else a `severity` label on the condition or the policy; without one, a
  *   threshold >= 6 pages and a lower one opens a ticket. No alert policies: the Workbook policy.
  */
 import { defaultShortWindowMinutes, formatWindow } from '../../lambda/domain/policy';
-import type { Severity } from '../../lambda/domain/model';
+import { THRESHOLD_OPERATORS } from '../../lambda/domain/model';
+import type { Severity, ThresholdOperator, TrafficGuard } from '../../lambda/domain/model';
 import { SLO_DEFAULTS } from './defaults';
 import { BurnwatchConfigError, formatPath, formatProblem } from './errors';
 import type { ConfigPath, ConfigProblem } from './errors';
-import type { BurnRateRuleProps, RatioSliProps, SliMetricProps, SloProps } from './props';
-import { ConfigChecker, SLO_NAME_PATTERN, validateBurnwatchProps } from './validate';
+import type { BudgetingMethod, BurnRateRuleProps, CalendarProps, RatioSliProps, SliMetricProps, SliProps, SloProps } from './props';
+import { ConfigChecker, defaultTrafficGuard, isTimeZone, SLO_NAME_PATTERN, validateBurnwatchProps } from './validate';
+import type { SliKind } from './validate';
 
 export const OPENSLO_API_VERSION = 'openslo/v1';
 /** Annotation naming the CloudWatch dimension whose value is the tenant id, e.g. `TenantId`. */
@@ -42,6 +51,11 @@ const RATIO_FIELDS = ['counter', 'good', 'bad', 'total', 'rawType', 'raw'];
 const METRIC_SOURCE_FIELDS = ['metricSourceRef', 'type', 'spec'];
 const CLOUDWATCH_FIELDS = ['region', 'accountId', 'namespace', 'metricName', 'stat', 'dimensions', 'sql', 'json'];
 const TIME_WINDOW_FIELDS = ['duration', 'isRolling', 'calendar'];
+const CALENDAR_FIELDS = ['startTime', 'timeZone'];
+/** OpenSLO's calendar start, e.g. `2024-01-01 00:00:00`. */
+const START_TIME = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
+const OBJECTIVE_PATH: ConfigPath = ['spec', 'objectives', 0];
+const WINDOW_PATH: ConfigPath = ['spec', 'timeWindow', 0];
 const OBJECTIVE_FIELDS = ['displayName', 'op', 'value', 'target', 'targetPercent', 'timeSliceTarget', 'timeSliceWindow'];
 const POLICY_FIELDS = ['apiVersion', 'kind', 'metadata', 'spec', 'alertPolicyRef'];
 const POLICY_SPEC_FIELDS = ['description', 'alertWhenNoData', 'alertWhenResolved', 'alertWhenBreaching', 'conditions', 'notificationTargets'];
@@ -123,7 +137,14 @@ function startsWith(path: ConfigPath, prefix: ConfigPath): boolean {
   return prefix.length <= path.length && prefix.every((segment, index) => path[index] === segment);
 }
 
-function objective(c: ConfigChecker, spec: Raw): { percent?: number; path: ConfigPath } {
+interface Objective {
+  readonly percent?: number;
+  readonly path: ConfigPath;
+  /** The first objective, whose op, value and time-slice fields are read with the SLI and budgeting method. */
+  readonly item?: Raw;
+}
+
+function objective(c: ConfigChecker, spec: Raw): Objective {
   const path: ConfigPath = ['spec', 'objectives'];
   const list = c.list(path, spec.objectives, 'a list with exactly one objective', true);
   if (list === undefined) return { path };
@@ -133,51 +154,137 @@ function objective(c: ConfigChecker, spec: Raw): { percent?: number; path: Confi
   const itemPath: ConfigPath = [...path, 0];
   const item = c.object(itemPath, list[0], OBJECTIVE_FIELDS, 'an objective with target or targetPercent', true);
   if (item === undefined) return { path: itemPath };
-  refuse(c, [...itemPath, 'op'], item.op, 'must be omitted: op and value belong to thresholdMetric SLIs, which are not supported yet');
-  refuse(c, [...itemPath, 'value'], item.value, 'must be omitted: op and value belong to thresholdMetric SLIs, which are not supported yet');
-  refuse(c, [...itemPath, 'timeSliceTarget'], item.timeSliceTarget, 'must be omitted: Timeslices budgeting is not supported yet');
-  refuse(c, [...itemPath, 'timeSliceWindow'], item.timeSliceWindow, 'must be omitted: Timeslices budgeting is not supported yet');
   if (item.target !== undefined && item.targetPercent !== undefined) {
     c.failDescribed(itemPath, 'must give exactly one of target (0..1) or targetPercent (0..100)', 'both');
-    return { path: itemPath };
+    return { path: itemPath, item };
   }
   if (item.target !== undefined) {
     const target = c.number([...itemPath, 'target'], item.target, { min: 0, minExclusive: true, max: 1, maxExclusive: true });
     // toPrecision drops the float noise of the scaling (0.999 * 100 is 99.89999999999999).
-    return { percent: target === undefined ? undefined : Number((target * 100).toPrecision(12)), path: [...itemPath, 'target'] };
+    return { percent: target === undefined ? undefined : Number((target * 100).toPrecision(12)), path: [...itemPath, 'target'], item };
   }
   if (item.targetPercent !== undefined) {
     const percent = c.number([...itemPath, 'targetPercent'], item.targetPercent, { min: 0, minExclusive: true, max: 100, maxExclusive: true });
-    return { percent, path: [...itemPath, 'targetPercent'] };
+    return { percent, path: [...itemPath, 'targetPercent'], item };
   }
   c.failDescribed(itemPath, 'must give exactly one of target (0..1) or targetPercent (0..100)', 'neither');
-  return { path: itemPath };
+  return { path: itemPath, item };
 }
 
-function periodDays(c: ConfigChecker, spec: Raw): number | undefined {
-  const path: ConfigPath = ['spec', 'timeWindow'];
-  if (spec.timeWindow === undefined) return undefined;
-  const list = c.list(path, spec.timeWindow, 'a list with exactly one time window', false);
-  if (list === undefined) return undefined;
-  if (list.length !== 1) c.failDescribed(path, 'must have exactly one time window', `${list.length} windows`);
-  const windowPath: ConfigPath = [...path, 0];
-  const window = c.object(windowPath, list[0], TIME_WINDOW_FIELDS, 'a time window with duration and isRolling: true', true);
-  if (window === undefined) return undefined;
-  const calendarAligned = window.isRolling === false || (window.isRolling === undefined && window.calendar !== undefined);
-  if (calendarAligned) {
-    c.fail([...windowPath, 'isRolling'], 'must be true: calendar-aligned windows are not supported yet', window.isRolling);
-  } else if (window.isRolling !== true) {
-    c.fail([...windowPath, 'isRolling'], 'must be true (a rolling window)', window.isRolling);
+function budgetingMethod(c: ConfigChecker, spec: Raw): BudgetingMethod | undefined {
+  const methods: Readonly<Record<string, BudgetingMethod>> = { Occurrences: 'occurrences', Timeslices: 'timeslices' };
+  if (spec.budgetingMethod === undefined) return 'occurrences';
+  const method = typeof spec.budgetingMethod === 'string' && Object.hasOwn(methods, spec.budgetingMethod) ? methods[spec.budgetingMethod] : undefined;
+  if (method === undefined) {
+    c.fail(['spec', 'budgetingMethod'], 'must be "Occurrences" or "Timeslices" (RatioTimeslices is not supported)', spec.budgetingMethod);
   }
-  refuse(c, [...windowPath, 'calendar'], window.calendar, 'must be omitted: calendar-aligned windows are not supported yet');
-  const minutes = parseDuration(c, [...windowPath, 'duration'], window.duration, true);
-  if (minutes === undefined) return undefined;
-  const days = minutes / MINUTES_PER_DAY;
-  if (!(Number.isInteger(days) && days >= 1 && days <= MAX_PERIOD_DAYS)) {
-    c.fail([...windowPath, 'duration'], `must be a whole number of days from 1 to ${MAX_PERIOD_DAYS}, like "28d" or "4w"`, window.duration);
+  return method;
+}
+
+/** `1m`, `5m`, `1h`, or seconds in whole minutes (`60s`): the slice length in minutes. */
+function sliceWindowMinutes(c: ConfigChecker, path: ConfigPath, value: unknown): number | undefined {
+  const allowed = 'must be a duration of whole minutes, like "1m" or "5m" (CloudWatch\'s finest per-tenant metric period is one minute)';
+  const match = typeof value === 'string' ? /^(\d+)([smh])$/.exec(value) : null;
+  const seconds = match ? Number(match[1]) * { s: 1, m: 60, h: 3600 }[match[2] as 's' | 'm' | 'h'] : 0;
+  if (!(seconds > 0 && seconds % 60 === 0)) {
+    c.fail(path, allowed, value);
     return undefined;
   }
-  return days;
+  return seconds / 60;
+}
+
+/** The objective's fields that depend on the SLI kind and the budgeting method. */
+interface ObjectiveSlices {
+  readonly timeSliceMinutes?: number;
+  readonly timeSliceTarget?: unknown;
+  readonly op?: ThresholdOperator;
+  readonly value?: number;
+}
+
+function objectiveSlices(c: ConfigChecker, item: Raw | undefined, method: BudgetingMethod | undefined, kind: SliKind | undefined, notes: string[]): ObjectiveSlices {
+  if (item === undefined) return {};
+  const at = (field: string): ConfigPath => [...OBJECTIVE_PATH, field];
+  let threshold: Pick<ObjectiveSlices, 'op' | 'value'> = {};
+  if (kind === 'ratio') {
+    const why = 'must be omitted for a ratioMetric SLI: op and value compare a thresholdMetric with its threshold';
+    refuse(c, at('op'), item.op, why);
+    refuse(c, at('value'), item.value, why);
+  } else if (kind === 'threshold') {
+    const op = c.choice(at('op'), item.op, THRESHOLD_OPERATORS, `must be ${THRESHOLD_OPERATORS.map((o) => JSON.stringify(o)).join(', ')} for a thresholdMetric: a slice is good when its statistic op value holds`, { required: true });
+    const value = c.number(at('value'), item.value, {}, true);
+    threshold = { ...(op !== undefined && { op }), ...(value !== undefined && { value }) };
+  }
+  if (method !== 'timeslices') {
+    const why = 'must be omitted unless spec.budgetingMethod is "Timeslices"';
+    refuse(c, at('timeSliceTarget'), item.timeSliceTarget, why);
+    refuse(c, at('timeSliceWindow'), item.timeSliceWindow, why);
+    return threshold;
+  }
+  const timeSliceMinutes = sliceWindowMinutes(c, at('timeSliceWindow'), item.timeSliceWindow);
+  const slices = { ...threshold, ...(timeSliceMinutes !== undefined && { timeSliceMinutes }) };
+  if (kind !== 'threshold') return { ...slices, ...(item.timeSliceTarget !== undefined && { timeSliceTarget: item.timeSliceTarget }) };
+  // One statistic per slice makes the share of good points in it 0 or 1: every target in (0, 1] judges alike, so
+  // only a target below 1 (which reads as "95 % of the points") is worth a note.
+  const target = c.number(at('timeSliceTarget'), item.timeSliceTarget, { min: 0, minExclusive: true, max: 1 });
+  if (target !== undefined && target < 1) {
+    notes.push(`${formatPath(at('timeSliceTarget'))} has no effect for a thresholdMetric: Burnwatch reads one statistic per slice, so the slice is good exactly when it meets op value`);
+  }
+  return slices;
+}
+
+/** The budget period: rolling days, or a calendar month; `invalid` when the window is given but unusable. */
+interface Period {
+  readonly days?: number;
+  readonly calendar?: CalendarProps;
+  readonly invalid?: true;
+}
+
+function timeWindow(c: ConfigChecker, spec: Raw): Period {
+  const path: ConfigPath = ['spec', 'timeWindow'];
+  if (spec.timeWindow === undefined) return {};
+  const list = c.list(path, spec.timeWindow, 'a list with exactly one time window', false);
+  if (list === undefined) return { invalid: true };
+  if (list.length !== 1) c.failDescribed(path, 'must have exactly one time window', `${list.length} windows`);
+  const window = c.object(WINDOW_PATH, list[0], TIME_WINDOW_FIELDS, 'a time window with duration and isRolling', true);
+  if (window === undefined) return { invalid: true };
+  // OpenSLO reads a window with a calendar and no isRolling as calendar-aligned.
+  const calendarAligned = window.isRolling === false || (window.isRolling === undefined && window.calendar !== undefined);
+  if (calendarAligned) return calendarMonth(c, window);
+  if (window.isRolling !== true) c.fail([...WINDOW_PATH, 'isRolling'], 'must be true (a rolling window) or false (a calendar month)', window.isRolling);
+  refuse(c, [...WINDOW_PATH, 'calendar'], window.calendar, 'must be omitted for a rolling window (isRolling: true)');
+  const minutes = parseDuration(c, [...WINDOW_PATH, 'duration'], window.duration, true);
+  if (minutes === undefined) return { invalid: true };
+  const days = minutes / MINUTES_PER_DAY;
+  if (!(Number.isInteger(days) && days >= 1 && days <= MAX_PERIOD_DAYS)) {
+    c.fail([...WINDOW_PATH, 'duration'], `must be a whole number of days from 1 to ${MAX_PERIOD_DAYS}, like "28d" or "4w"`, window.duration);
+    return { invalid: true };
+  }
+  return { days };
+}
+
+/** A calendar-aligned window: one month (`1M`) starting at midnight on the 1st in the calendar's time zone. */
+function calendarMonth(c: ConfigChecker, window: Raw): Period {
+  const problemsBefore = c.problems.length;
+  if (window.duration !== '1M') {
+    c.fail([...WINDOW_PATH, 'duration'], 'must be "1M" for a calendar-aligned window: calendar months are the only calendar period (or set isRolling: true)', window.duration);
+  }
+  const calendarPath: ConfigPath = [...WINDOW_PATH, 'calendar'];
+  const calendar = c.object(calendarPath, window.calendar, CALENDAR_FIELDS, 'a calendar with startTime and timeZone for a calendar-aligned window', true);
+  const zoneAllowed = 'must be an IANA time zone name such as "UTC" or "Europe/Paris"';
+  const timeZone = c.string([...calendarPath, 'timeZone'], calendar?.timeZone, { required: calendar !== undefined, allowed: zoneAllowed });
+  if (timeZone !== undefined && !isTimeZone(timeZone)) c.fail([...calendarPath, 'timeZone'], zoneAllowed, timeZone);
+  if (calendar?.startTime !== undefined) {
+    const start = typeof calendar.startTime === 'string' ? START_TIME.exec(calendar.startTime) : null;
+    if (start === null || start[3] !== '01' || start.slice(4).some((part) => Number(part) !== 0)) {
+      c.fail(
+        [...calendarPath, 'startTime'],
+        'must be midnight on the 1st of a month, like "2024-01-01 00:00:00": the budget resets when each calendar month starts',
+        calendar.startTime,
+      );
+    }
+  }
+  if (c.problems.length > problemsBefore || timeZone === undefined) return { invalid: true };
+  return { calendar: { unit: 'month', timeZone } };
 }
 
 interface SideMetric {
@@ -242,22 +349,61 @@ function sideMetric(c: ConfigChecker, path: ConfigPath, value: unknown, notes: s
 }
 
 interface SliResult {
-  readonly sli?: RatioSliProps;
+  readonly kind?: SliKind;
+  readonly ratio?: RatioSliProps;
+  /** A threshold SLI's metric (its namespace included); op and value come from the objective. */
+  readonly threshold?: { readonly metric: SliMetricProps; readonly tenantDimension: string };
   readonly problems: readonly ConfigProblem[];
 }
 
-/** The SLI when every side is a CloudWatch metric and the tenant dimension is named; otherwise why not. */
+const SLI_SPEC_PATH: ConfigPath = ['spec', 'indicator', 'spec'];
+const ANNOTATION_PATH: ConfigPath = ['metadata', 'annotations', TENANT_DIMENSION_ANNOTATION];
+
+/** The annotation naming the tenant dimension, or the problem that it is missing. */
+function tenantDimensionOf(doc: Raw): { readonly tenantDimension?: string; readonly problem?: ConfigProblem } {
+  const annotations = isRecord(doc.metadata) && isRecord(doc.metadata.annotations) ? doc.metadata.annotations : {};
+  const tenantDimension = annotations[TENANT_DIMENSION_ANNOTATION];
+  if (typeof tenantDimension === 'string' && tenantDimension.trim() !== '') return { tenantDimension };
+  return {
+    problem: {
+      path: ANNOTATION_PATH,
+      allowed: 'must name the CloudWatch dimension that carries the tenant id, e.g. TenantId (OpenSLO has no notion of tenants)',
+      given: tenantDimension === undefined ? 'nothing' : JSON.stringify(tenantDimension),
+    },
+  };
+}
+
+/** The SLI when every metric is a CloudWatch one and the tenant dimension is named; otherwise why not. */
 function indicator(c: ConfigChecker, doc: Raw, spec: Raw, notes: string[]): SliResult {
   refuse(c, ['spec', 'indicatorRef'], spec.indicatorRef, 'must be omitted: put the SLI inline under spec.indicator (references are not supported yet)');
   const path: ConfigPath = ['spec', 'indicator'];
-  const inline = c.object(path, spec.indicator, INDICATOR_FIELDS, 'an inline SLI with metadata and spec.ratioMetric', spec.indicatorRef === undefined);
+  const inline = c.object(path, spec.indicator, INDICATOR_FIELDS, 'an inline SLI with metadata and spec.ratioMetric or spec.thresholdMetric', spec.indicatorRef === undefined);
   if (inline === undefined) return { problems: [] };
-  const sliPath: ConfigPath = [...path, 'spec'];
-  const sliSpec = c.object(sliPath, inline.spec, SLI_SPEC_FIELDS, 'an SLI spec with ratioMetric', true);
+  const sliSpec = c.object(SLI_SPEC_PATH, inline.spec, SLI_SPEC_FIELDS, 'an SLI spec with ratioMetric or thresholdMetric', true);
   if (sliSpec === undefined) return { problems: [] };
-  refuse(c, [...sliPath, 'thresholdMetric'], sliSpec.thresholdMetric, 'must be omitted: thresholdMetric SLIs are not supported yet; use ratioMetric');
-  const ratioPath: ConfigPath = [...sliPath, 'ratioMetric'];
-  const ratio = c.object(ratioPath, sliSpec.ratioMetric, RATIO_FIELDS, 'a ratioMetric with total and good or bad', sliSpec.thresholdMetric === undefined);
+  if (sliSpec.ratioMetric !== undefined && sliSpec.thresholdMetric !== undefined) {
+    c.failDescribed(SLI_SPEC_PATH, 'must give exactly one of ratioMetric or thresholdMetric', 'both');
+    return { problems: [] };
+  }
+  if (sliSpec.thresholdMetric !== undefined) return thresholdIndicator(c, doc, sliSpec.thresholdMetric, notes);
+  return ratioIndicator(c, doc, sliSpec.ratioMetric, notes);
+}
+
+function thresholdIndicator(c: ConfigChecker, doc: Raw, value: unknown, notes: string[]): SliResult {
+  const path: ConfigPath = [...SLI_SPEC_PATH, 'thresholdMetric'];
+  const result = sideMetric(c, path, value, notes);
+  if (result.metric !== undefined && result.metric.stat === undefined) {
+    c.fail([...path, 'metricSource', 'spec', 'stat'], 'must be given for a thresholdMetric: the CloudWatch statistic judged per slice, e.g. "p99"', undefined);
+  }
+  const tenant = tenantDimensionOf(doc);
+  const problems = [result.problem, tenant.problem].filter((problem) => problem !== undefined);
+  if (problems.length > 0 || result.metric === undefined || tenant.tenantDimension === undefined) return { kind: 'threshold', problems };
+  return { kind: 'threshold', threshold: { metric: result.metric, tenantDimension: tenant.tenantDimension }, problems: [] };
+}
+
+function ratioIndicator(c: ConfigChecker, doc: Raw, value: unknown, notes: string[]): SliResult {
+  const ratioPath: ConfigPath = [...SLI_SPEC_PATH, 'ratioMetric'];
+  const ratio = c.object(ratioPath, value, RATIO_FIELDS, 'a ratioMetric with total and good or bad', true);
   if (ratio === undefined) return { problems: [] };
   refuse(c, [...ratioPath, 'raw'], ratio.raw, 'must be omitted: precomputed ratios cannot be summed over windows; give good or bad, and total');
   refuse(c, [...ratioPath, 'rawType'], ratio.rawType, 'must be omitted: precomputed ratios cannot be summed over windows; give good or bad, and total');
@@ -278,20 +424,12 @@ function indicator(c: ConfigChecker, doc: Raw, spec: Raw, notes: string[]): SliR
     if (result.metric) metrics[side] = result.metric;
     if (result.problem) problems.push(result.problem);
   }
-  const annotationPath: ConfigPath = ['metadata', 'annotations', TENANT_DIMENSION_ANNOTATION];
-  const annotations = isRecord(doc.metadata) && isRecord(doc.metadata.annotations) ? doc.metadata.annotations : {};
-  const tenantDimension = annotations[TENANT_DIMENSION_ANNOTATION];
-  if (typeof tenantDimension !== 'string' || tenantDimension.trim() === '') {
-    problems.push({
-      path: annotationPath,
-      allowed: 'must name the CloudWatch dimension that carries the tenant id, e.g. TenantId (OpenSLO has no notion of tenants)',
-      given: tenantDimension === undefined ? 'nothing' : JSON.stringify(tenantDimension),
-    });
-  }
+  const { tenantDimension, problem } = tenantDimensionOf(doc);
+  if (problem !== undefined) problems.push(problem);
   const total = metrics.total;
   const numerator: RatioSide = ratio.good !== undefined ? 'good' : 'bad';
-  if (problems.length > 0 || total === undefined || metrics[numerator] === undefined || typeof tenantDimension !== 'string') {
-    return { problems };
+  if (problems.length > 0 || total === undefined || metrics[numerator] === undefined || tenantDimension === undefined) {
+    return { kind: 'ratio', problems };
   }
   const sli: RatioSliProps = {
     namespace: total.namespace ?? '',
@@ -306,7 +444,7 @@ function indicator(c: ConfigChecker, doc: Raw, spec: Raw, notes: string[]): SliR
     [numerator]: numerator,
     total: 'total',
   };
-  return { sli, problems: [] };
+  return { kind: 'ratio', ratio: sli, problems: [] };
 }
 
 function severityLabel(value: unknown): unknown {
@@ -326,7 +464,31 @@ interface RuleResult {
   readonly path: ConfigPath;
 }
 
-function condition(c: ConfigChecker, path: ConfigPath, value: unknown, policy: Raw, periodMinutes: number, notes: string[]): RuleResult | undefined {
+/** What the alert conditions are checked against: the period, and the traffic guard when it counts minutes. */
+interface RuleLimits {
+  readonly periodMinutes: number;
+  /** Set under Timeslices: the guard Burnwatch applies, in minutes, which OpenSLO has no field to change. */
+  readonly sliceGuard?: TrafficGuard;
+}
+
+/**
+ * Under Timeslices the traffic guard counts minutes and OpenSLO cannot set it, so a lookback window too short to
+ * hold the guard's minutes (or whose short window, a twelfth of it, cannot) would give a rule that never fires.
+ */
+function guardFits(c: ConfigChecker, path: ConfigPath, given: unknown, longWindow: number, guard: TrafficGuard): boolean {
+  const shortWindow = defaultShortWindowMinutes(longWindow);
+  if (longWindow >= guard.minEventsInLongWindow && shortWindow >= guard.minBadEventsInShortWindow) return true;
+  c.fail(
+    path,
+    `must hold at least ${guard.minEventsInLongWindow} minutes with Timeslices, and its short window (a twelfth of it, here ` +
+      `${formatWindow(shortWindow)}) at least ${guard.minBadEventsInShortWindow}: Burnwatch's traffic guard counts minutes with data and bad minutes`,
+    given,
+  );
+  return false;
+}
+
+function condition(c: ConfigChecker, path: ConfigPath, value: unknown, policy: Raw, limits: RuleLimits, notes: string[]): RuleResult | undefined {
+  const { periodMinutes } = limits;
   const entry = c.object(path, value, CONDITION_FIELDS, 'an inline alert condition with kind: AlertCondition and spec.condition', true);
   if (entry === undefined) return undefined;
   if (entry.conditionRef !== undefined) {
@@ -360,6 +522,7 @@ function condition(c: ConfigChecker, path: ConfigPath, value: unknown, policy: R
   const given = spec.severity ?? severityLabel(entry.metadata) ?? severityLabel(policy.metadata);
   const level = severity(c, [...specPath, 'severity'], given, threshold);
   if (threshold === undefined || longWindow === undefined || longWindow < 2 || longWindow > periodMinutes || level === undefined) return undefined;
+  if (limits.sliceGuard !== undefined && !guardFits(c, [...burnPath, 'lookbackWindow'], burn.lookbackWindow, longWindow, limits.sliceGuard)) return undefined;
   return {
     path,
     rule: {
@@ -371,7 +534,7 @@ function condition(c: ConfigChecker, path: ConfigPath, value: unknown, policy: R
   };
 }
 
-function alertRules(c: ConfigChecker, spec: Raw, periodMinutes: number, notes: string[]): RuleResult[] | undefined {
+function alertRules(c: ConfigChecker, spec: Raw, limits: RuleLimits, notes: string[]): RuleResult[] | undefined {
   const path: ConfigPath = ['spec', 'alertPolicies'];
   if (spec.alertPolicies === undefined) return undefined;
   const policies = c.list(path, spec.alertPolicies, 'a list of inline alert policies, or omitted for the SRE Workbook policy', false);
@@ -400,7 +563,7 @@ function alertRules(c: ConfigChecker, spec: Raw, periodMinutes: number, notes: s
     }
     const conditions = c.list([...specPath, 'conditions'], policySpec.conditions, 'a list of inline alert conditions', true);
     conditions?.forEach((entry, conditionIndex) => {
-      const rule = condition(c, [...specPath, 'conditions', conditionIndex], entry, policy, periodMinutes, notes);
+      const rule = condition(c, [...specPath, 'conditions', conditionIndex], entry, policy, limits, notes);
       if (rule) rules.push(rule);
     });
   });
@@ -415,6 +578,19 @@ const STAND_IN_SLI: RatioSliProps = {
   bad: 'bad',
   total: 'total',
 };
+const STAND_IN_THRESHOLD_METRIC: SliMetricProps = { metricName: 'Value', stat: 'Average' };
+
+/** The Burnwatch SLI: the converted one, or a stand-in of the same kind when the metrics are not CloudWatch's. */
+function sliProps(sli: SliResult, slices: ObjectiveSlices): SliProps | undefined {
+  if (sli.kind !== 'threshold') return sli.ratio ?? STAND_IN_SLI;
+  if (slices.op === undefined || slices.value === undefined) return undefined;
+  const { namespace, ...metric } = sli.threshold?.metric ?? STAND_IN_THRESHOLD_METRIC;
+  return {
+    namespace: namespace ?? STAND_IN_SLI.namespace,
+    tenantDimension: sli.threshold?.tenantDimension ?? STAND_IN_SLI.tenantDimension,
+    threshold: { metric: { ...metric, stat: metric.stat ?? 'Average' }, op: slices.op, value: slices.value },
+  };
+}
 
 function translate(problem: ConfigProblem, origins: readonly Origin[]): ConfigProblem {
   const origin = origins.filter((o) => startsWith(problem.path, o.propsPath)).sort((a, b) => b.propsPath.length - a.propsPath.length)[0];
@@ -447,36 +623,58 @@ export function convertOpenSlo(doc: unknown, source: string): OpenSloConversion 
   const spec = c.object(['spec'], root.spec, SLO_SPEC_FIELDS, 'an SLO spec', true);
   if (spec === undefined) throw new OpenSloError(c.problems, source);
   const description = c.string(['spec', 'description'], spec.description, { maxLength: 1050 });
-  if (spec.budgetingMethod !== undefined && spec.budgetingMethod !== 'Occurrences') {
-    c.fail(['spec', 'budgetingMethod'], 'must be "Occurrences" (Timeslices and RatioTimeslices are not supported yet)', spec.budgetingMethod);
-  }
+  const method = budgetingMethod(c, spec);
   const target = objective(c, spec);
-  const days = periodDays(c, spec);
+  const period = timeWindow(c, spec);
   const sli = indicator(c, root, spec, notes);
-  // No time window: Burnwatch's default period. An invalid one is already reported: lookback windows go unchecked.
-  const periodMinutes = spec.timeWindow === undefined ? SLO_DEFAULTS.periodDays * MINUTES_PER_DAY : days === undefined ? Infinity : days * MINUTES_PER_DAY;
-  const rules = alertRules(c, spec, periodMinutes, notes);
+  if (sli.kind === 'threshold' && method === 'occurrences') {
+    c.fail(
+      ['spec', 'budgetingMethod'],
+      'must be "Timeslices" for a thresholdMetric SLI: a statistic such as p99 judges a time slice, it counts no events ' +
+        '(for Occurrences, count the samples in a ratioMetric, e.g. good: stat TC(:300), total: stat SampleCount)',
+      spec.budgetingMethod,
+    );
+  }
+  const slices = objectiveSlices(c, target.item, method, sli.kind, notes);
+  // No time window: Burnwatch's default period; a calendar month: its nominal length. An invalid window is already
+  // reported: lookback windows go unchecked.
+  const periodMinutes = period.invalid ? Infinity : (period.days ?? SLO_DEFAULTS.periodDays) * MINUTES_PER_DAY;
+  const limits: RuleLimits = { periodMinutes, ...(method === 'timeslices' && { sliceGuard: defaultTrafficGuard('timeslices') }) };
+  const rules = alertRules(c, spec, limits, notes);
   if (rules !== undefined && rules.length === 0 && c.problems.length === 0) {
     c.failDescribed(['spec', 'alertPolicies'], 'must hold at least one burnrate condition, or be omitted for the SRE Workbook policy', 'none');
   }
-  if (c.problems.length > 0 || name === undefined || target.percent === undefined) throw new OpenSloError(c.problems, source);
+  const sliProp = sliProps(sli, slices);
+  if (c.problems.length > 0 || name === undefined || target.percent === undefined || sliProp === undefined) throw new OpenSloError(c.problems, source);
 
   const props: SloProps = {
     name,
     ...(description !== undefined && { description }),
     objective: target.percent,
-    ...(days !== undefined && { periodDays: days }),
-    sli: sli.sli ?? STAND_IN_SLI,
+    ...(period.days !== undefined && { periodDays: period.days }),
+    ...(period.calendar !== undefined && { calendar: period.calendar }),
+    ...(method === 'timeslices' && { budgeting: method }),
+    ...(slices.timeSliceMinutes !== undefined && { timeSliceMinutes: slices.timeSliceMinutes }),
+    ...(slices.timeSliceTarget !== undefined && { timeSliceTarget: slices.timeSliceTarget as number }),
+    sli: sliProp,
     ...(rules !== undefined && { alerting: { rules: rules.map((r) => r.rule) } }),
   };
   // The Burnwatch validator has the last word (duplicate window pairs, rules that cannot fire, SLI expressions).
   const slo: ConfigPath = ['slos', 0];
+  const sliPath: ConfigPath = [...SLI_SPEC_PATH, sli.kind === 'threshold' ? 'thresholdMetric' : 'ratioMetric'];
   const origins: Origin[] = [
     { propsPath: slo, openSloPath: [] },
     { propsPath: [...slo, 'name'], openSloPath: ['metadata', 'name'] },
     { propsPath: [...slo, 'objective'], openSloPath: target.path },
-    { propsPath: [...slo, 'periodDays'], openSloPath: ['spec', 'timeWindow', 0, 'duration'] },
-    { propsPath: [...slo, 'sli'], openSloPath: ['spec', 'indicator', 'spec', 'ratioMetric'] },
+    { propsPath: [...slo, 'periodDays'], openSloPath: [...WINDOW_PATH, 'duration'] },
+    { propsPath: [...slo, 'calendar'], openSloPath: [...WINDOW_PATH, 'calendar'] },
+    { propsPath: [...slo, 'budgeting'], openSloPath: ['spec', 'budgetingMethod'] },
+    { propsPath: [...slo, 'timeSliceMinutes'], openSloPath: [...OBJECTIVE_PATH, 'timeSliceWindow'] },
+    { propsPath: [...slo, 'timeSliceTarget'], openSloPath: [...OBJECTIVE_PATH, 'timeSliceTarget'] },
+    { propsPath: [...slo, 'sli'], openSloPath: sliPath },
+    { propsPath: [...slo, 'sli', 'threshold', 'metric'], openSloPath: [...sliPath, 'metricSource', 'spec'] },
+    { propsPath: [...slo, 'sli', 'threshold', 'op'], openSloPath: [...OBJECTIVE_PATH, 'op'] },
+    { propsPath: [...slo, 'sli', 'threshold', 'value'], openSloPath: [...OBJECTIVE_PATH, 'value'] },
     { propsPath: [...slo, 'alerting', 'rules'], openSloPath: ['spec', 'alertPolicies'] },
     ...(rules ?? []).map((r, index) => ({ propsPath: [...slo, 'alerting', 'rules', index], openSloPath: r.path })),
   ];

@@ -7,7 +7,7 @@
  * New top-level sections (alert channels, incident workflow) are added as optional fields of `BurnwatchProps`
  * with their own validator in `validate.ts`.
  */
-import type { Severity } from '../../lambda/domain/model';
+import type { Severity, ThresholdOperator } from '../../lambda/domain/model';
 import type { AlertsProps } from './alerts';
 import type { WorkflowProps } from './workflow';
 
@@ -44,12 +44,43 @@ export interface SloProps {
   /** Objective in percent, greater than 0 and less than 100, e.g. `99.9`. */
   readonly objective: number;
   /**
-   * Length of the rolling period the error budget covers, in whole days from 1 to 90.
+   * Length of the rolling period the error budget covers, in whole days from 1 to 90. With `calendar` it is the
+   * nominal length of a month (28 to 31) that burn-rate factors are derived from: the budget itself covers the
+   * calendar month so far. Time-slice budgeting with slices shorter than 60 minutes allows at most 63 days
+   * (CloudWatch keeps 5-minute data for 63 days).
    * @default 30
    */
   readonly periodDays?: number;
-  /** How good and bad events are counted, per tenant. */
-  readonly sli: RatioSliProps;
+  /**
+   * A calendar budget period instead of a rolling one: the budget resets when each month starts (an SLA that
+   * resets on the 1st).
+   * @default - a rolling period of `periodDays`
+   */
+  readonly calendar?: CalendarProps;
+  /**
+   * What the error budget counts: `occurrences` (bad events of all events) or `timeslices` (bad slices of all
+   * slices with data, e.g. minutes whose p99 missed its threshold). A threshold SLI is always `timeslices`.
+   * @default - 'timeslices' for a threshold SLI, 'occurrences' for a ratio SLI
+   */
+  readonly budgeting?: BudgetingMethod;
+  /**
+   * Length of a time slice in minutes, with `budgeting: timeslices`: 1, 5, 10, 15, 20, 30 or 60 (it divides an
+   * hour, and data older than 15 days, kept at 5-minute resolution, can be read in whole slices). Every rule window
+   * must be a whole number of slices.
+   * @default 1
+   */
+  readonly timeSliceMinutes?: number;
+  /**
+   * Ratio SLIs budgeted by time slices only, and required there: a slice is good when good / total in it reaches
+   * this share, greater than 0 and at most 1 (e.g. `0.95`).
+   * @default - none; required for a ratio SLI with `budgeting: timeslices`
+   */
+  readonly timeSliceTarget?: number;
+  /**
+   * How good and bad are judged, per tenant: a ratio of event counts (`metrics` with `bad`/`good` and `total`), or
+   * a threshold on one metric's statistic per time slice (`threshold`).
+   */
+  readonly sli: SliProps;
   /**
    * When to alert.
    * @default - the SRE Workbook policy with the default traffic guard, resolve delay and hysteresis
@@ -67,12 +98,28 @@ export interface SloProps {
   readonly overrides?: Readonly<Record<string, TenantOverrideProps>>;
 }
 
-/**
- * A ratio SLI over CloudWatch metrics published per tenant. `bad`, `good` and `total` are metric-math expressions
- * over the ids in `metrics`, e.g. `bad: errors5xx + timeouts`, `total: requests`. Give exactly one of `bad` or
- * `good`; the other is derived as `total` minus it.
- */
-export interface RatioSliProps {
+/** What the error budget counts (OpenSLO `budgetingMethod` `Occurrences` / `Timeslices`). */
+export type BudgetingMethod = 'occurrences' | 'timeslices';
+
+/** A calendar budget period. */
+export interface CalendarProps {
+  /**
+   * The calendar unit the budget resets on; only months are supported.
+   * @default 'month'
+   */
+  readonly unit?: 'month';
+  /**
+   * IANA time zone whose midnight on the 1st starts each period, e.g. `Europe/Paris`.
+   * @default 'UTC'
+   */
+  readonly timeZone?: string;
+}
+
+/** An SLI: a ratio of event counts, or a threshold on a statistic per time slice. */
+export type SliProps = RatioSliProps | ThresholdSliProps;
+
+/** Where an SLI's metrics live; shared by both kinds of SLI. */
+export interface SliSourceProps {
   /** CloudWatch namespace of the metrics, e.g. `MyService`. */
   readonly namespace: string;
   /** The dimension whose value is the tenant id, e.g. `TenantId`. */
@@ -82,6 +129,14 @@ export interface RatioSliProps {
    * @default - none
    */
   readonly dimensions?: Readonly<Record<string, string>>;
+}
+
+/**
+ * A ratio SLI over CloudWatch metrics published per tenant. `bad`, `good` and `total` are metric-math expressions
+ * over the ids in `metrics`, e.g. `bad: errors5xx + timeouts`, `total: requests`. Give exactly one of `bad` or
+ * `good`; the other is derived as `total` minus it.
+ */
+export interface RatioSliProps extends SliSourceProps {
   /** The metrics, keyed by metric-math id: a lowercase letter, then letters, digits or `_`. At least one. */
   readonly metrics: Readonly<Record<string, SliMetricProps>>;
   /**
@@ -96,6 +151,30 @@ export interface RatioSliProps {
   readonly good?: string;
   /** Expression counting all events. */
   readonly total: string;
+  readonly threshold?: never;
+}
+
+/**
+ * A threshold SLI (OpenSLO `thresholdMetric`): per tenant and time slice, one statistic of one metric, e.g. the
+ * minute's p99 latency; the slice is good when `statistic op value` holds. Budgeted by time slices.
+ */
+export interface ThresholdSliProps extends SliSourceProps {
+  /** The metric, its per-slice statistic and the threshold a good slice meets. */
+  readonly threshold: SliThresholdProps;
+  readonly metrics?: never;
+  readonly bad?: never;
+  readonly good?: never;
+  readonly total?: never;
+}
+
+/** A good slice: `metric`'s statistic over the slice `op` `value`, e.g. p99 `lte` 300. */
+export interface SliThresholdProps {
+  /** The metric and the statistic judged per slice. */
+  readonly metric: ThresholdMetricProps;
+  /** How the statistic compares with `value` in a good slice: `lt`, `lte`, `gt` or `gte`. */
+  readonly op: ThresholdOperator;
+  /** The threshold, in the metric's unit (e.g. milliseconds): a finite number. */
+  readonly value: number;
 }
 
 /** One CloudWatch metric of an SLI. */
@@ -119,6 +198,15 @@ export interface SliMetricProps {
   readonly dimensions?: Readonly<Record<string, string>>;
 }
 
+/**
+ * The metric of a threshold SLI. Its `stat` is required: any CloudWatch statistic, e.g. `p99`, `tm99`, `Average`,
+ * `Maximum`, `TC(:300)` (a TC needs a bound).
+ */
+export interface ThresholdMetricProps extends SliMetricProps {
+  /** Statistic judged per slice, e.g. `p99`. */
+  readonly stat: string;
+}
+
 /** When an SLO alerts. */
 export interface SloAlertingProps {
   /**
@@ -129,7 +217,8 @@ export interface SloAlertingProps {
   readonly rules?: readonly BurnRateRuleProps[];
   /**
    * Minimum evidence before any rule may fire, so low-traffic tenants do not page on one or two errors.
-   * @default - 100 events in the long window and 3 bad events in the short window
+   * @default - 100 events in the long window and 3 bad events in the short window; with time-slice budgeting,
+   * where the counts are minutes, 10 minutes with data and 2 bad minutes
    */
   readonly trafficGuard?: TrafficGuardProps;
   /**
@@ -174,13 +263,15 @@ export interface BurnRateRuleProps {
 /** Low-traffic protection. */
 export interface TrafficGuardProps {
   /**
-   * Minimum events in a rule's long window before its error ratio counts as evidence.
-   * @default 100
+   * Minimum events in a rule's long window before its error ratio counts as evidence. With time-slice budgeting
+   * the events are minutes with data (a 5-minute slice counts 5), so it must fit in every rule's long window.
+   * @default 100 (10 with time-slice budgeting)
    */
   readonly minEventsInLongWindow?: number;
   /**
-   * Minimum bad events in a rule's short window before it may fire.
-   * @default 3
+   * Minimum bad events in a rule's short window before it may fire. With time-slice budgeting, bad minutes; it must
+   * fit in every rule's short window.
+   * @default 3 (2 with time-slice budgeting)
    */
   readonly minBadEventsInShortWindow?: number;
 }

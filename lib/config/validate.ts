@@ -5,13 +5,14 @@
  * expressions, budget percentages, the SLO period), which must be literals.
  */
 import { Token } from 'aws-cdk-lib';
-import type { BurnRateRule } from '../../lambda/domain/model';
+import { THRESHOLD_OPERATORS } from '../../lambda/domain/model';
+import type { BurnRateRule, SliDefinition, TrafficGuard } from '../../lambda/domain/model';
 import { DomainInputError } from '../../lambda/domain/burn';
-import { formatWindow, parseWindow, sreWorkbookPolicy } from '../../lambda/domain/policy';
-import { EVALUATOR_DEFAULTS, SLO_DEFAULTS } from './defaults';
+import { DEFAULT_TRAFFIC_GUARD, formatWindow, parseWindow, sreWorkbookPolicy } from '../../lambda/domain/policy';
+import { EVALUATOR_DEFAULTS, SLO_DEFAULTS, TIME_SLICE_TRAFFIC_GUARD } from './defaults';
 import { BurnwatchConfigError, formatGiven } from './errors';
 import type { ConfigPath, ConfigProblem } from './errors';
-import type { BurnwatchProps, BurnRateRuleProps, EvaluatorProps } from './props';
+import type { BudgetingMethod, BurnwatchProps, BurnRateRuleProps, EvaluatorProps } from './props';
 import { resolveBurnRateRule } from './rules';
 import { checkWorkflow } from './workflow';
 import { checkAlerts } from './alerts';
@@ -78,8 +79,14 @@ export function shardedTickSeconds(scheduleMinutes: number): number {
   return Math.min(scheduleMinutes * 60, EXPRESS_MAX_DURATION_SECONDS);
 }
 
-const SLO_FIELDS = ['name', 'description', 'objective', 'periodDays', 'sli', 'alerting', 'tenants', 'overrides'] as const;
-const SLI_FIELDS = ['namespace', 'tenantDimension', 'dimensions', 'metrics', 'bad', 'good', 'total'] as const;
+const SLO_FIELDS = [
+  'name', 'description', 'objective', 'periodDays', 'calendar', 'budgeting', 'timeSliceMinutes', 'timeSliceTarget',
+  'sli', 'alerting', 'tenants', 'overrides',
+] as const;
+const RATIO_ONLY_FIELDS = ['metrics', 'bad', 'good', 'total'] as const;
+const SLI_FIELDS = ['namespace', 'tenantDimension', 'dimensions', ...RATIO_ONLY_FIELDS, 'threshold'] as const;
+const THRESHOLD_FIELDS = ['metric', 'op', 'value'] as const;
+const CALENDAR_FIELDS = ['unit', 'timeZone'] as const;
 const METRIC_FIELDS = ['metricName', 'stat', 'namespace', 'dimensions'] as const;
 const ALERTING_FIELDS = ['rules', 'trafficGuard', 'resolveAfterMinutes', 'hysteresisRatio'] as const;
 const RULE_FIELDS = ['severity', 'longWindow', 'shortWindow', 'budgetPercent', 'burnRate'] as const;
@@ -214,6 +221,27 @@ export class ConfigChecker {
       return undefined;
     }
     return value;
+  }
+
+  /** One of a fixed set of values (compared exactly, as YAML gives them). */
+  choice<T extends string | number>(
+    path: ConfigPath,
+    value: unknown,
+    options: readonly T[],
+    allowed: string,
+    flags: { readonly required?: boolean; readonly literal?: boolean } = {},
+  ): T | undefined {
+    if (value === undefined) {
+      if (flags.required) this.fail(path, allowed, value);
+      return undefined;
+    }
+    if (Token.isUnresolved(value)) {
+      if (flags.literal) this.failDescribed(path, `${allowed}, known at synth time`, DEPLOY_TIME_TOKEN);
+      return undefined;
+    }
+    const match = options.find((option) => option === value);
+    if (match === undefined) this.fail(path, allowed, value);
+    return match;
   }
 
   boolean(path: ConfigPath, value: unknown): boolean | undefined {
@@ -415,12 +443,21 @@ export function parseStatistic(text: string): ParsedStatistic {
   return { text, countsEvents: false, notCountBecause: FAMILY_MEANING[family.toLowerCase()] as string };
 }
 
-function checkStatistic(c: ConfigChecker, path: ConfigPath, stat: string, stats: Map<string, ParsedStatistic>, id: string): void {
+/** One SLI metric; returns its parsed statistic when it has a valid one. */
+function checkMetric(c: ConfigChecker, path: ConfigPath, value: unknown, tenantDimension: string | undefined, statRequired: boolean): ParsedStatistic | undefined {
+  const metric = c.object(path, value, METRIC_FIELDS, `an object with metricName${statRequired ? ', stat' : ''} and optional ${statRequired ? '' : 'stat, '}namespace, dimensions`, true);
+  if (!metric) return undefined;
+  c.string([...path, 'metricName'], metric.metricName, { required: true });
+  const stat = c.string([...path, 'stat'], metric.stat, { required: statRequired, allowed: `must be ${STATISTIC_ALLOWED}`, maxLength: 64 });
+  c.string([...path, 'namespace'], metric.namespace);
+  checkDimensions(c, [...path, 'dimensions'], metric.dimensions, tenantDimension);
+  if (stat === undefined) return undefined;
   try {
-    stats.set(id, parseStatistic(stat));
+    return parseStatistic(stat);
   } catch (error) {
     if (!(error instanceof StatisticSyntaxError)) throw error;
-    c.fail(path, `must be ${STATISTIC_ALLOWED} (${error.detail})`, stat);
+    c.fail([...path, 'stat'], `must be ${STATISTIC_ALLOWED} (${error.detail})`, stat);
+    return undefined;
   }
 }
 
@@ -446,13 +483,47 @@ function checkStatisticsCount(c: ConfigChecker, path: ConfigPath, sli: Record<st
   }
 }
 
-function checkSli(c: ConfigChecker, path: ConfigPath, value: unknown): void {
-  const sli = c.object(path, value, SLI_FIELDS, 'an object with namespace, tenantDimension, metrics, total and bad or good', true);
-  if (!sli) return;
+export type SliKind = SliDefinition['kind'];
+
+/** Checks either kind of SLI; returns its kind (a `threshold` field makes it a threshold SLI), undefined when it is not an object. */
+function checkSli(c: ConfigChecker, path: ConfigPath, value: unknown): SliKind | undefined {
+  const sli = c.object(
+    path,
+    value,
+    SLI_FIELDS,
+    'an object with namespace, tenantDimension and either metrics, total and bad or good (a ratio SLI) or threshold (a threshold SLI)',
+    true,
+  );
+  if (!sli) return undefined;
   c.string([...path, 'namespace'], sli.namespace, { required: true });
   const tenantDimension = c.string([...path, 'tenantDimension'], sli.tenantDimension, { required: true });
   checkDimensions(c, [...path, 'dimensions'], sli.dimensions, tenantDimension);
+  if (sli.threshold === undefined) {
+    checkRatioSli(c, path, sli, tenantDimension);
+    return 'ratio';
+  }
+  checkThresholdSli(c, path, sli, tenantDimension);
+  return 'threshold';
+}
 
+const THRESHOLD_OP_ALLOWED = `must be ${THRESHOLD_OPERATORS.map((op) => JSON.stringify(op)).join(', ')}: a slice is good when its statistic op value holds`;
+
+function checkThresholdSli(c: ConfigChecker, path: ConfigPath, sli: Record<string, unknown>, tenantDimension: string | undefined): void {
+  for (const field of RATIO_ONLY_FIELDS) {
+    if (sli[field] !== undefined) {
+      c.fail([...path, field], 'must be omitted in a threshold SLI: metrics, bad, good and total make a ratio SLI, threshold judges one statistic per slice', sli[field]);
+    }
+  }
+  const thresholdPath = [...path, 'threshold'];
+  const threshold = c.object(thresholdPath, sli.threshold, THRESHOLD_FIELDS, 'an object with metric, op and value', true);
+  if (!threshold) return;
+  // Any CloudWatch statistic is a value per slice (p99, tm99, Average, Maximum, TC(:300) ...); only its syntax can be wrong.
+  checkMetric(c, [...thresholdPath, 'metric'], threshold.metric, tenantDimension, true);
+  c.choice([...thresholdPath, 'op'], threshold.op, THRESHOLD_OPERATORS, THRESHOLD_OP_ALLOWED, { required: true });
+  c.number([...thresholdPath, 'value'], threshold.value, {}, true);
+}
+
+function checkRatioSli(c: ConfigChecker, path: ConfigPath, sli: Record<string, unknown>, tenantDimension: string | undefined): void {
   // Every key counts as defined, so a malformed id is reported once (its syntax), not again in each expression.
   const metricIds = new Set<string>();
   const stats = new Map<string, ParsedStatistic>();
@@ -464,13 +535,8 @@ function checkSli(c: ConfigChecker, path: ConfigPath, value: unknown): void {
     if (!METRIC_ID_PATTERN.test(id)) {
       c.failDescribed(metricPath, 'must be a metric id: a lowercase letter, then letters, digits or "_"', JSON.stringify(id));
     }
-    const metric = c.object(metricPath, metricValue, METRIC_FIELDS, 'an object with metricName and optional stat, namespace, dimensions', true);
-    if (!metric) continue;
-    c.string([...metricPath, 'metricName'], metric.metricName, { required: true });
-    const stat = c.string([...metricPath, 'stat'], metric.stat, { allowed: `must be ${STATISTIC_ALLOWED}`, maxLength: 64 });
-    if (stat !== undefined) checkStatistic(c, [...metricPath, 'stat'], stat, stats, id);
-    c.string([...metricPath, 'namespace'], metric.namespace);
-    checkDimensions(c, [...metricPath, 'dimensions'], metric.dimensions, tenantDimension);
+    const stat = checkMetric(c, metricPath, metricValue, tenantDimension, false);
+    if (stat !== undefined) stats.set(id, stat);
   }
 
   const oneOf = 'must give exactly one of bad or good (the other is derived as total minus it)';
@@ -483,12 +549,113 @@ function checkSli(c: ConfigChecker, path: ConfigPath, value: unknown): void {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Budgeting (events or time slices) and the budget period (rolling or calendar)
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * Slice lengths in minutes. Each divides an hour, and is 1 or whole 5-minute steps: CloudWatch keeps only 5-minute
+ * data after 15 days, so the older part of a period is read in 5-minute buckets (or whole slices when longer).
+ */
+export const TIME_SLICE_MINUTES: readonly number[] = [1, 5, 10, 15, 20, 30, 60];
+/** CloudWatch keeps 5-minute data for 63 days; older data only hourly, which a slice under an hour cannot be read from. */
+export const FIVE_MINUTE_RETENTION_DAYS = 63;
+/** A calendar month's nominal length, from which burn-rate factors are derived. */
+export const CALENDAR_PERIOD_DAYS: NumberRule = { integer: true, min: 28, max: 31, literal: true };
+const TIME_SLICE_TARGET: NumberRule = { min: 0, minExclusive: true, max: 1 };
+const BUDGETING_METHODS: readonly BudgetingMethod[] = ['occurrences', 'timeslices'];
+
+/** What the SLO's budget counts; `sliceMinutes` only with time slices. */
+export type CheckedBudgeting = { readonly method: 'occurrences' } | { readonly method: 'timeslices'; readonly sliceMinutes: number };
+
+/** Whether Intl knows the IANA time zone (the runtime computes calendar months with the same Intl). */
+export function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch (error) {
+    if (error instanceof RangeError) return false;
+    throw error;
+  }
+}
+
+function checkBudgeting(c: ConfigChecker, path: ConfigPath, slo: Record<string, unknown>, sliKind: SliKind | undefined): CheckedBudgeting | undefined {
+  const budgetingPath = [...path, 'budgeting'];
+  const given = c.choice(budgetingPath, slo.budgeting, BUDGETING_METHODS, 'must be "occurrences" or "timeslices"', { literal: true });
+  if (sliKind === 'threshold' && given === 'occurrences') {
+    c.fail(
+      budgetingPath,
+      'must be "timeslices" (or omitted) for a threshold SLI: a statistic such as p99 judges a slice, it counts no events; ' +
+        'to budget by events write a ratio SLI that counts samples, e.g. good: TC(:300) over total: SampleCount',
+      given,
+    );
+    return undefined;
+  }
+  if (slo.budgeting !== undefined && given === undefined) return undefined;
+  const method = given ?? (sliKind === 'threshold' ? 'timeslices' : sliKind === 'ratio' ? 'occurrences' : undefined);
+  if (method !== 'timeslices') {
+    for (const field of ['timeSliceMinutes', 'timeSliceTarget'] as const) {
+      if (slo[field] !== undefined) c.fail([...path, field], 'may be given only with budgeting: "timeslices"', slo[field]);
+    }
+    return method === undefined ? undefined : { method };
+  }
+  const sliceMinutes =
+    slo.timeSliceMinutes === undefined
+      ? SLO_DEFAULTS.timeSliceMinutes
+      : c.choice(
+          [...path, 'timeSliceMinutes'],
+          slo.timeSliceMinutes,
+          TIME_SLICE_MINUTES,
+          `must be one of ${TIME_SLICE_MINUTES.join(', ')}: whole minutes that divide an hour and fit CloudWatch's 5-minute resolution for data older than 15 days`,
+          { literal: true },
+        );
+  const targetPath = [...path, 'timeSliceTarget'];
+  if (sliKind === 'threshold' && slo.timeSliceTarget !== undefined) {
+    c.fail(targetPath, 'must be omitted for a threshold SLI: its slice is good when threshold.op holds (timeSliceTarget is for ratio SLIs)', slo.timeSliceTarget);
+  } else if (sliKind === 'ratio' && slo.timeSliceTarget === undefined) {
+    c.fail(targetPath, `must be given for a ratio SLI with budgeting: "timeslices": ${describeNumberRule(TIME_SLICE_TARGET).slice('must be '.length)}, the share of good events that makes a slice good`, undefined);
+  } else {
+    c.number(targetPath, slo.timeSliceTarget, TIME_SLICE_TARGET);
+  }
+  return sliceMinutes === undefined ? undefined : { method, sliceMinutes };
+}
+
+/** True when the SLO has a calendar period (valid or not), so periodDays is read as a month's nominal length. */
+function checkCalendar(c: ConfigChecker, path: ConfigPath, value: unknown): boolean {
+  const calendar = c.object(path, value, CALENDAR_FIELDS, 'an object with unit: month and timeZone', false);
+  if (!calendar) return value !== undefined;
+  c.choice([...path, 'unit'], calendar.unit, ['month'], 'must be "month": calendar months are the only calendar period');
+  const timeZone = c.string([...path, 'timeZone'], calendar.timeZone, { allowed: 'must be an IANA time zone name such as "UTC" or "Europe/Paris"' });
+  if (timeZone !== undefined && !isTimeZone(timeZone)) c.fail([...path, 'timeZone'], 'must be an IANA time zone name such as "UTC" or "Europe/Paris"', timeZone);
+  return true;
+}
+
+function checkPeriodDays(c: ConfigChecker, path: ConfigPath, value: unknown, calendar: boolean, budgeting: CheckedBudgeting | undefined): number | undefined {
+  const periodDays = c.numberOr(path, value, PERIOD_DAYS, SLO_DEFAULTS.periodDays);
+  if (periodDays === undefined) return undefined;
+  if (calendar && !isWithin(periodDays, CALENDAR_PERIOD_DAYS)) {
+    c.fail(path, `${describeNumberRule(CALENDAR_PERIOD_DAYS)} with a calendar period: the nominal length of a month, from which burn-rate factors are derived`, periodDays);
+    return undefined;
+  }
+  if (budgeting?.method === 'timeslices' && budgeting.sliceMinutes < 60 && periodDays > FIVE_MINUTE_RETENTION_DAYS) {
+    c.fail(
+      path,
+      `must be at most ${FIVE_MINUTE_RETENTION_DAYS} with time slices under 60 minutes (timeSliceMinutes ${budgeting.sliceMinutes}): CloudWatch keeps 5-minute data for ${FIVE_MINUTE_RETENTION_DAYS} days, then hourly only`,
+      periodDays,
+    );
+    return undefined;
+  }
+  return periodDays;
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Alerting
 // ---------------------------------------------------------------------------------------------------------
 
 interface CheckedRule {
   readonly path: ConfigPath;
   readonly rule: BurnRateRule;
+  /** The rule as written (the Workbook policy's rules have none). */
+  readonly written?: Record<string, unknown>;
 }
 
 function checkRule(c: ConfigChecker, path: ConfigPath, value: unknown, periodDays: number | undefined): CheckedRule | undefined {
@@ -515,7 +682,7 @@ function checkRule(c: ConfigChecker, path: ConfigPath, value: unknown, periodDay
   const complete = budgetPercent !== undefined || burnRate !== undefined;
   if (c.problems.length > problemsBefore || !complete || periodDays === undefined) return undefined;
   try {
-    return { path, rule: resolveBurnRateRule(rule as unknown as BurnRateRuleProps, periodDays) };
+    return { path, rule: resolveBurnRateRule(rule as unknown as BurnRateRuleProps, periodDays), written: rule };
   } catch (error) {
     // The domain's own checks are the last word; report them like any other problem.
     if (!(error instanceof DomainInputError)) throw error;
@@ -546,17 +713,95 @@ interface CheckedAlerting {
   readonly policy: string;
 }
 
-function checkAlerting(c: ConfigChecker, sloPath: ConfigPath, value: unknown, periodDays: number | undefined): CheckedAlerting {
+/** The traffic guard an SLO gets when it writes none: its counts are minutes under time slices. */
+export function defaultTrafficGuard(budgeting: BudgetingMethod): TrafficGuard {
+  return budgeting === 'timeslices' ? TIME_SLICE_TRAFFIC_GUARD : DEFAULT_TRAFFIC_GUARD;
+}
+
+/** The guard's thresholds as they will apply (written or default); undefined where a written one is invalid. */
+type EffectiveGuard = { readonly [K in keyof TrafficGuard]: { readonly value: number | undefined; readonly written: boolean } };
+
+function checkTrafficGuard(c: ConfigChecker, path: ConfigPath, value: unknown, budgeting: CheckedBudgeting | undefined): EffectiveGuard {
+  const guard = c.object(path, value, TRAFFIC_GUARD_FIELDS, 'an object with minEventsInLongWindow, minBadEventsInShortWindow', false);
+  const defaults = defaultTrafficGuard(budgeting?.method ?? 'occurrences');
+  const field = (name: keyof TrafficGuard) => {
+    const written = guard?.[name] !== undefined;
+    return { value: c.numberOr([...path, name], guard?.[name], EVENT_COUNT, defaults[name]), written };
+  };
+  return { minEventsInLongWindow: field('minEventsInLongWindow'), minBadEventsInShortWindow: field('minBadEventsInShortWindow') };
+}
+
+/**
+ * Under time slices a window must hold whole slices (a 5m window cannot hold half of a 10-minute slice), and the
+ * traffic guard counts minutes, so it must be reachable within every rule's windows or that rule never fires.
+ */
+function checkRulesFitSlices(
+  c: ConfigChecker,
+  sloPath: ConfigPath,
+  rules: readonly CheckedRule[],
+  custom: boolean,
+  sliceMinutes: number,
+  guard: EffectiveGuard,
+): void {
+  const wholeSlices = `must be a whole number of time slices (timeSliceMinutes ${sliceMinutes})`;
+  for (const { path, rule, written } of rules) {
+    const longFits = rule.longWindowMinutes % sliceMinutes === 0;
+    const shortFits = rule.shortWindowMinutes % sliceMinutes === 0;
+    if (longFits && shortFits) continue;
+    if (!custom) {
+      c.fail(
+        [...sloPath, 'timeSliceMinutes'],
+        `must divide every window of the SRE Workbook policy (${rule.name} does not fit whole slices); give alerting.rules whose windows hold whole slices`,
+        sliceMinutes,
+      );
+      break;
+    }
+    if (!longFits) c.fail([...path, 'longWindow'], wholeSlices, written?.longWindow);
+    if (!shortFits && written?.shortWindow !== undefined) c.fail([...path, 'shortWindow'], wholeSlices, written.shortWindow);
+    if (!shortFits && written?.shortWindow === undefined) {
+      c.failDescribed([...path, 'shortWindow'], `${wholeSlices}; give it`, `nothing (derived as a twelfth of longWindow: ${formatWindow(rule.shortWindowMinutes)})`);
+    }
+  }
+  const guardPath = [...sloPath, 'alerting', 'trafficGuard'];
+  const reach = (name: keyof TrafficGuard, windowOf: (rule: BurnRateRule) => number, window: string): void => {
+    const { value, written } = guard[name];
+    const tightest = rules.reduce<BurnRateRule | undefined>((top, { rule }) => (top === undefined || windowOf(rule) < windowOf(top) ? rule : top), undefined);
+    if (value === undefined || tightest === undefined || value <= windowOf(tightest)) return;
+    const allowed = `must be at most ${windowOf(tightest)} with time-slice budgeting: it counts minutes, and the ${window} of rule ${tightest.name} holds only ${windowOf(tightest)}`;
+    if (written) c.fail([...guardPath, name], allowed, value);
+    else c.failDescribed([...guardPath, name], `${allowed}; give it`, `nothing (the time-slice default ${value})`);
+  };
+  reach('minEventsInLongWindow', (rule) => rule.longWindowMinutes, 'long window');
+  reach('minBadEventsInShortWindow', (rule) => rule.shortWindowMinutes, 'short window');
+}
+
+function checkAlerting(
+  c: ConfigChecker,
+  sloPath: ConfigPath,
+  value: unknown,
+  periodDays: number | undefined,
+  budgeting: CheckedBudgeting | undefined,
+): CheckedAlerting {
   const path = [...sloPath, 'alerting'];
   const alerting = c.object(path, value, ALERTING_FIELDS, 'an object with rules, trafficGuard, resolveAfterMinutes, hysteresisRatio', false);
-  const guard = c.object([...path, 'trafficGuard'], alerting?.trafficGuard, TRAFFIC_GUARD_FIELDS, 'an object with minEventsInLongWindow, minBadEventsInShortWindow', false);
-  c.number([...path, 'trafficGuard', 'minEventsInLongWindow'], guard?.minEventsInLongWindow, EVENT_COUNT);
-  c.number([...path, 'trafficGuard', 'minBadEventsInShortWindow'], guard?.minBadEventsInShortWindow, EVENT_COUNT);
+  const guard = checkTrafficGuard(c, [...path, 'trafficGuard'], alerting?.trafficGuard, budgeting);
   c.number([...path, 'resolveAfterMinutes'], alerting?.resolveAfterMinutes, RESOLVE_AFTER_MINUTES);
   c.number([...path, 'hysteresisRatio'], alerting?.hysteresisRatio, HYSTERESIS_RATIO);
+  const checked = checkAlertingRules(c, sloPath, alerting, periodDays);
+  if (budgeting?.method === 'timeslices') checkRulesFitSlices(c, sloPath, checked.entries, alerting?.rules !== undefined, budgeting.sliceMinutes, guard);
+  return checked.alerting;
+}
 
+function checkAlertingRules(
+  c: ConfigChecker,
+  sloPath: ConfigPath,
+  alerting: Record<string, unknown> | undefined,
+  periodDays: number | undefined,
+): { readonly alerting: CheckedAlerting; readonly entries: readonly CheckedRule[] } {
+  const path = [...sloPath, 'alerting'];
   if (alerting?.rules === undefined) {
-    if (periodDays === undefined) return { policy: 'the SRE Workbook' };
+    const policy = 'the SRE Workbook';
+    if (periodDays === undefined) return { alerting: { policy }, entries: [] };
     const rules = sreWorkbookPolicy(periodDays);
     const longest = Math.max(...rules.map((rule) => rule.longWindowMinutes));
     if (longest > periodDays * MINUTES_PER_DAY) {
@@ -565,13 +810,13 @@ function checkAlerting(c: ConfigChecker, sloPath: ConfigPath, value: unknown, pe
         `must be at least ${longest / MINUTES_PER_DAY} for the SRE Workbook policy (its longest window is ${formatWindow(longest)}); give alerting.rules for a shorter period`,
         periodDays,
       );
-      return { policy: 'the SRE Workbook' };
+      return { alerting: { policy }, entries: [] };
     }
-    return { rules, policy: 'the SRE Workbook' };
+    return { alerting: { rules, policy }, entries: rules.map((rule) => ({ path, rule })) };
   }
 
   const items = c.list([...path, 'rules'], alerting.rules, 'a non-empty list of rules (omit it for the SRE Workbook policy)', true);
-  if (!items) return { policy: 'the custom' };
+  if (!items) return { alerting: { policy: 'the custom' }, entries: [] };
   const checked = items.map((item, index) => checkRule(c, [...path, 'rules', index], item, periodDays));
   const byName = new Map<string, number>();
   checked.forEach((entry, index) => {
@@ -581,8 +826,9 @@ function checkAlerting(c: ConfigChecker, sloPath: ConfigPath, value: unknown, pe
     if (first !== undefined) c.fail(entry.path, `must use a window pair not used by another rule (rules[${first}] is also ${entry.rule.name})`, entry.rule.name);
     else byName.set(entry.rule.name, index);
   });
-  const complete = checked.every((entry) => entry !== undefined);
-  return complete ? { rules: checked.map((entry) => entry!.rule), policy: 'the custom' } : { policy: 'the custom' };
+  const entries = checked.filter((entry) => entry !== undefined);
+  const complete = entries.length === checked.length;
+  return { alerting: complete ? { rules: entries.map((entry) => entry.rule), policy: 'the custom' } : { policy: 'the custom' }, entries };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -646,9 +892,11 @@ function checkSlo(c: ConfigChecker, path: ConfigPath, value: unknown): string | 
   });
   c.string([...path, 'description'], slo.description, { maxLength: 1024 });
   const objective = c.number([...path, 'objective'], slo.objective, OBJECTIVE, true);
-  const periodDays = c.numberOr([...path, 'periodDays'], slo.periodDays, PERIOD_DAYS, SLO_DEFAULTS.periodDays);
-  checkSli(c, [...path, 'sli'], slo.sli);
-  const alerting = checkAlerting(c, path, slo.alerting, periodDays);
+  const sliKind = checkSli(c, [...path, 'sli'], slo.sli);
+  const budgeting = checkBudgeting(c, path, slo, sliKind);
+  const calendar = checkCalendar(c, [...path, 'calendar'], slo.calendar);
+  const periodDays = checkPeriodDays(c, [...path, 'periodDays'], slo.periodDays, calendar, budgeting);
+  const alerting = checkAlerting(c, path, slo.alerting, periodDays, budgeting);
   if (objective !== undefined && alerting.rules) checkRulesCanFire(c, [...path, 'objective'], objective, alerting.rules, alerting.policy);
   const tenants = checkTenants(c, [...path, 'tenants'], slo.tenants);
   checkOverrides(c, [...path, 'overrides'], slo.overrides, tenants, alerting);

@@ -6,12 +6,15 @@
  * defaults and produces the runtime form the workflow's functions read.
  */
 import { Duration } from 'aws-cdk-lib';
+import type { LoadBaseline } from '../../lambda/adapters/collectors/load';
+import { LOAD_BASELINES } from '../../lambda/adapters/collectors/load';
+import { DEFAULT_ERROR_FILTER, MAX_LOG_GROUPS } from '../../lambda/adapters/collectors/logs-insights';
 import { isAllowlisted } from '../../lambda/domain/guards';
 import { ACTION_KINDS, DEFAULT_MITIGATION_POLICY } from '../../lambda/domain/mitigation';
 import type { MitigationPolicy } from '../../lambda/domain/mitigation';
 import type { ActionKind, FailureMode, MitigationMode } from '../../lambda/domain/model';
 import { FAILURE_MODES } from '../../lambda/domain/model';
-import type { SloResources, WorkflowRuntimeConfig } from '../../lambda/usecases/workflow/config';
+import type { LoadEvidenceConfig, LogsEvidenceConfig, SloResources, WorkflowRuntimeConfig, XRayEvidenceConfig } from '../../lambda/usecases/workflow/config';
 import type { ConfigPath } from './errors';
 import type { ConfigChecker, NumberRule } from './validate';
 
@@ -50,6 +53,118 @@ export interface LambdaFunctionProps extends TenantScopedProps {
   readonly service: string;
 }
 
+/** Traces (AWS X-Ray) of the SLO's tenants: which services, edges and URLs the failing requests fail on. */
+export interface TracesProps {
+  /**
+   * Set to false to keep the settings but collect no traces (and grant no X-Ray read).
+   * @default true
+   */
+  readonly enabled?: boolean;
+  /**
+   * Annotation key the services record the tenant id under (letters, digits and `_`, as X-Ray filters accept).
+   * @default 'tenant'
+   */
+  readonly annotationKey?: string;
+  /**
+   * Only traces through this service, e.g. the SLO's front door (X-Ray's `service("name")` filter).
+   * @default - traces of any service
+   */
+  readonly serviceName?: string;
+  /**
+   * X-Ray group whose service graph is compared with the window before (1 to 32 characters).
+   * @default - the account's default group
+   */
+  readonly groupName?: string;
+  /**
+   * Trace summaries read at most per incident (1 to 5000); more are noted as a cap in the bundle.
+   * @default 200
+   */
+  readonly maxTraces?: number;
+}
+
+/** Error lines of the SLO's tenants (CloudWatch Logs Insights): the top messages with counts and a sample each. */
+export interface LogsProps {
+  /**
+   * Set to false to keep the settings but run no query (and grant no Logs read).
+   * @default true
+   */
+  readonly enabled?: boolean;
+  /**
+   * Log groups to query (1 to 50): names, or ARNs of log groups in the stack's account and region
+   * (`arn:aws:logs:<region>:<account>:log-group:<name>`, with or without the trailing `:*`).
+   */
+  readonly logGroups: readonly string[];
+  /**
+   * Log field carrying the tenant id (JSON logs: a dotted path such as `context.tenantId`).
+   * @default 'tenant'
+   */
+  readonly tenantField?: string;
+  /**
+   * Field holding the message text; for JSON logs the message key (Powertools Logger: `message`).
+   * @default '@message'
+   */
+  readonly messageField?: string;
+  /**
+   * Logs Insights condition selecting error lines, e.g. `level = "ERROR"`.
+   * @default - lines whose message says error, exception, fatal, fail or timeout, case-insensitively
+   */
+  readonly errorFilter?: string;
+  /**
+   * Seconds the query may run before it is stopped (StopQuery) and logs are reported unavailable (5 to 45, so
+   * it ends well within the collect function's 60-second timeout).
+   * @default 30
+   */
+  readonly queryTimeoutSeconds?: number;
+  /**
+   * Rows (distinct message, tenant and log group) the query returns at most, most frequent first (1 to 10000).
+   * @default 1000
+   */
+  readonly maxResults?: number;
+}
+
+/** A request count per tenant and minute, when the SLI's `total` expression does not count requests. */
+export interface RequestMetricProps {
+  readonly metricName: string;
+  /**
+   * @default - the SLI's namespace
+   */
+  readonly namespace?: string;
+  /**
+   * @default 'Sum'
+   */
+  readonly stat?: string;
+  /**
+   * Fixed dimensions merged over the SLI's (the tenant dimension is the SLI's).
+   * @default - the SLI's dimensions only
+   */
+  readonly dimensions?: Readonly<Record<string, string>>;
+}
+
+/** Load: each incident tenant's request rate against its own baseline; a burn after a traffic jump is overload. */
+export interface LoadProps {
+  /**
+   * Set to false to keep the settings but not compare load.
+   * @default true
+   */
+  readonly enabled?: boolean;
+  /**
+   * A sustained rate of at least this multiple of the baseline is overload (greater than 1, at most 100).
+   * @default 2
+   */
+  readonly overloadFactor?: number;
+  /**
+   * The baseline: the median rate of the 24 hours before the burn window, the same window a week earlier, or the
+   * larger of both (a usual daily or weekly peak is then not a jump). Each reads only the history it needs.
+   * @default 'larger-of-both'
+   */
+  readonly baseline?: LoadBaseline;
+  /**
+   * The metric counting requests.
+   * @default - the SLI's `total` expression, read exactly as the burn rate reads it
+   */
+  readonly requestMetric?: RequestMetricProps;
+}
+
 /** The resources behind one SLO. Only resources named here are ever read or changed. */
 export interface SloResourcesProps {
   /**
@@ -77,6 +192,21 @@ export interface SloResourcesProps {
    * @default - none
    */
   readonly lambdaFunctions?: readonly LambdaFunctionProps[];
+  /**
+   * Traces of the incident's tenants (AWS X-Ray).
+   * @default - no traces are read
+   */
+  readonly traces?: TracesProps;
+  /**
+   * Error lines of the incident's tenants (CloudWatch Logs Insights).
+   * @default - no logs are read
+   */
+  readonly logs?: LogsProps;
+  /**
+   * Each incident tenant's request rate against its own baseline.
+   * @default - load is not compared
+   */
+  readonly load?: LoadProps;
 }
 
 export interface ScaleOutProps {
@@ -181,6 +311,15 @@ export const WORKFLOW_DEFAULTS = {
   maxRounds: 3,
   approvalTimeoutSeconds: 3600,
   timeoutMinutes: 60,
+  annotationKey: 'tenant',
+  maxTraces: 200,
+  tenantField: 'tenant',
+  messageField: '@message',
+  queryTimeoutSeconds: 30,
+  maxResults: 1000,
+  overloadFactor: 2,
+  baseline: 'larger-of-both' as LoadBaseline,
+  stat: 'Sum',
 } as const;
 
 /** Margin beyond the rounds' own time for collection, analysis, notifications and Lambda retries. */
@@ -197,6 +336,10 @@ const RULES = {
   maxRounds: { integer: true, min: 1, max: 10 },
   approvalTimeoutSeconds: { integer: true, min: 60, max: 86400 },
   timeoutMinutes: { integer: true, min: 5, max: 1440 },
+  maxTraces: { integer: true, min: 1, max: 5000 },
+  queryTimeoutSeconds: { integer: true, min: 5, max: 45 },
+  maxResults: { integer: true, min: 1, max: 10000 },
+  overloadFactor: { min: 1, minExclusive: true, max: 100 },
 } as const satisfies Record<string, NumberRule>;
 
 const MITIGATION_MODES: readonly MitigationMode[] = ['off', 'recommend', 'auto'];
@@ -216,7 +359,23 @@ const WORKFLOW_FIELDS = [
   'resources',
 ] as const;
 const SCALE_OUT_FIELDS = ['stepPercent', 'minStep', 'ceilings'] as const;
-const RESOURCE_FIELDS = ['autoScalingGroups', 'deploymentGroups', 'rdsInstances', 'rdsClusters', 'lambdaFunctions'] as const;
+const RESOURCE_FIELDS = ['autoScalingGroups', 'deploymentGroups', 'rdsInstances', 'rdsClusters', 'lambdaFunctions', 'traces', 'logs', 'load'] as const;
+const TRACES_FIELDS = ['enabled', 'annotationKey', 'serviceName', 'groupName', 'maxTraces'] as const;
+const LOGS_FIELDS = ['enabled', 'logGroups', 'tenantField', 'messageField', 'errorFilter', 'queryTimeoutSeconds', 'maxResults'] as const;
+const LOAD_FIELDS = ['enabled', 'overloadFactor', 'baseline', 'requestMetric'] as const;
+const REQUEST_METRIC_FIELDS = ['metricName', 'namespace', 'stat', 'dimensions'] as const;
+// The patterns the X-Ray and Logs Insights collectors accept (see lambda/adapters/collectors).
+const ANNOTATION_KEY = /^[A-Za-z0-9_]{1,500}$/;
+const XRAY_GROUP = /^[^\p{Cc}]{1,32}$/u;
+const NO_CONTROL = /^[^\p{Cc}\u2028\u2029]+$/u;
+const LOG_GROUP = /^(?:[.\-_/#A-Za-z0-9]{1,512}|arn:aws[a-z-]*:logs:[a-z0-9-]+:\d{12}:log-group:[.\-_/#A-Za-z0-9]{1,512}(?::\*)?)$/;
+const LOG_GROUP_ARN = /^(arn:aws[a-z-]*:logs:[a-z0-9-]+:\d{12}:log-group:([.\-_/#A-Za-z0-9]{1,512}))(?::\*)?$/;
+const LOG_FIELD = /^@?[^`\p{Cc}]{1,256}$/u;
+const METRIC_NAME = /^[^\p{Cc}]{1,255}$/u;
+/** The metric id the explicit request metric gets in the load query (a metric-math id). */
+export const REQUEST_METRIC_ID = 'requests';
+/** Statistics that count requests (anything else would not be a rate). */
+const REQUEST_STATS = ['Sum', 'SampleCount'] as const;
 // The patterns the collectors and actions accept (see lambda/adapters/collectors).
 const ASG_NAME = /^.{1,255}$/s;
 const CODEDEPLOY_NAME = /^.{1,100}$/s;
@@ -274,6 +433,73 @@ function checkResourceList(
   return valid;
 }
 
+function checkTraces(c: ConfigChecker, path: ConfigPath, value: unknown): void {
+  const traces = c.object(path, value, TRACES_FIELDS, `an object with some of ${TRACES_FIELDS.join(', ')}`, false);
+  if (traces === undefined) return;
+  const at = (field: string): ConfigPath => [...path, field];
+  c.boolean(at('enabled'), traces.enabled);
+  c.string(at('annotationKey'), traces.annotationKey, { pattern: ANNOTATION_KEY, allowed: 'must be an X-Ray annotation key (letters, digits or _, at most 500)', literal: true, maxLength: 500 });
+  c.string(at('serviceName'), traces.serviceName, { pattern: NO_CONTROL, allowed: 'must be an X-Ray service name without control characters (1-255 characters)', literal: true });
+  c.string(at('groupName'), traces.groupName, { pattern: XRAY_GROUP, allowed: 'must be an X-Ray group name (1-32 characters)', literal: true, maxLength: 32 });
+  c.number(at('maxTraces'), traces.maxTraces, RULES.maxTraces);
+}
+
+function checkLogs(c: ConfigChecker, path: ConfigPath, value: unknown): void {
+  const logs = c.object(path, value, LOGS_FIELDS, `an object with logGroups and some of ${LOGS_FIELDS.filter((f) => f !== 'logGroups').join(', ')}`, false);
+  if (logs === undefined) return;
+  const at = (field: string): ConfigPath => [...path, field];
+  c.boolean(at('enabled'), logs.enabled);
+  const what = `a list of 1 to ${MAX_LOG_GROUPS} log group names or ARNs`;
+  const groups = c.list(at('logGroups'), logs.logGroups, what, true);
+  const seen = new Map<string, number>();
+  groups?.forEach((group, index) => {
+    const allowed = 'must be a log group name (letters, digits and . - _ / #, at most 512) or a log group ARN';
+    const text = c.string([...at('logGroups'), index], group, { required: true, pattern: LOG_GROUP, allowed, literal: true, maxLength: 2048 });
+    if (text === undefined) return;
+    const name = logGroupTarget(text).name;
+    const first = seen.get(name);
+    if (first !== undefined) c.fail([...at('logGroups'), index], `must not repeat a log group (already at index ${first})`, text);
+    else seen.set(name, index);
+  });
+  if (groups !== undefined && groups.length > MAX_LOG_GROUPS) {
+    c.failDescribed(at('logGroups'), `must list at most ${MAX_LOG_GROUPS} log groups (one Logs Insights query)`, `${groups.length} log groups`);
+  }
+  const field = 'must be a Logs Insights field name without backticks or control characters (1-256 characters)';
+  c.string(at('tenantField'), logs.tenantField, { pattern: LOG_FIELD, allowed: field, literal: true, maxLength: 256 });
+  c.string(at('messageField'), logs.messageField, { pattern: LOG_FIELD, allowed: field, literal: true, maxLength: 256 });
+  c.string(at('errorFilter'), logs.errorFilter, {
+    pattern: NO_CONTROL,
+    allowed: 'must be a Logs Insights filter condition without control characters (1-2000 characters)',
+    literal: true,
+    maxLength: 2000,
+  });
+  c.number(at('queryTimeoutSeconds'), logs.queryTimeoutSeconds, RULES.queryTimeoutSeconds);
+  c.number(at('maxResults'), logs.maxResults, RULES.maxResults);
+}
+
+function checkLoad(c: ConfigChecker, path: ConfigPath, value: unknown): void {
+  const load = c.object(path, value, LOAD_FIELDS, `an object with some of ${LOAD_FIELDS.join(', ')}`, false);
+  if (load === undefined) return;
+  const at = (field: string): ConfigPath => [...path, field];
+  c.boolean(at('enabled'), load.enabled);
+  c.number(at('overloadFactor'), load.overloadFactor, RULES.overloadFactor);
+  if (load.baseline !== undefined && !(LOAD_BASELINES as readonly unknown[]).includes(load.baseline)) {
+    c.fail(at('baseline'), `must be one of ${LOAD_BASELINES.join(', ')}`, load.baseline);
+  }
+  const metricPath = at('requestMetric');
+  const metric = c.object(metricPath, load.requestMetric, REQUEST_METRIC_FIELDS, 'an object with metricName and some of namespace, stat, dimensions', false);
+  if (metric === undefined) return;
+  c.string([...metricPath, 'metricName'], metric.metricName, { required: true, pattern: METRIC_NAME, allowed: 'must be a CloudWatch metric name (1-255 characters)', literal: true });
+  c.string([...metricPath, 'namespace'], metric.namespace, { pattern: METRIC_NAME, allowed: 'must be a CloudWatch namespace (1-255 characters)', literal: true });
+  if (metric.stat !== undefined && !(REQUEST_STATS as readonly unknown[]).includes(metric.stat)) {
+    c.fail([...metricPath, 'stat'], `must be one of ${REQUEST_STATS.join(', ')} (a statistic that counts requests)`, metric.stat);
+  }
+  const dimensions = c.map([...metricPath, 'dimensions'], metric.dimensions, 'a map of dimension name to value', false);
+  for (const [name, dimension] of Object.entries(dimensions ?? {})) {
+    c.string([...metricPath, 'dimensions', name], dimension, { required: true, literal: true });
+  }
+}
+
 interface CheckedResources {
   readonly groupNames: Set<string>;
   readonly deploymentGroups: Set<string>;
@@ -308,6 +534,9 @@ function checkResources(c: ConfigChecker, path: ConfigPath, value: unknown, sloN
       ['service', ASG_NAME, text],
     ] as const;
     checkResourceList(c, [...sloPath, 'lambdaFunctions'], resources.lambdaFunctions, functionFields, 'Lambda functions with functionName, namespace and service');
+    checkTraces(c, [...sloPath, 'traces'], resources.traces);
+    checkLogs(c, [...sloPath, 'logs'], resources.logs);
+    checkLoad(c, [...sloPath, 'load'], resources.load);
   }
   return checked;
 }
@@ -369,6 +598,19 @@ export function checkWorkflow(c: ConfigChecker, path: ConfigPath, value: unknown
   }
 }
 
+/** A log group Logs Insights queries: its name, and its ARN when the config gave one (IAM is scoped to it). */
+export interface LogGroupTarget {
+  readonly name: string;
+  /** Without the trailing `:*`. @default - built from the name in the stack's account and region */
+  readonly arn?: string;
+}
+
+/** A configured log group entry (name or ARN) as the name the query uses and the ARN IAM is scoped to. */
+export function logGroupTarget(entry: string): LogGroupTarget {
+  const arn = LOG_GROUP_ARN.exec(entry);
+  return arn === null ? { name: entry } : { name: arn[2] ?? entry, arn: arn[1] ?? entry };
+}
+
 /** The runtime config plus what only the construct needs. */
 export interface NormalizedWorkflowConfig {
   readonly runtime: WorkflowRuntimeConfig;
@@ -379,14 +621,69 @@ export interface NormalizedWorkflowConfig {
   readonly mutableAutoScalingGroups: readonly string[];
   /** `<application>/<group>` pairs rollbacks may stop (mapped, allowlisted, auto mode). */
   readonly mutableDeploymentGroups: readonly { readonly application: string; readonly group: string }[];
+  /** Every log group an enabled `logs` section queries, once each; logs:StartQuery is scoped to exactly these. */
+  readonly queriedLogGroups: readonly LogGroupTarget[];
 }
 
 function tenantsOf(props: TenantScopedProps): { tenants?: readonly string[] } {
   return props.tenants === undefined ? {} : { tenants: [...props.tenants] };
 }
 
-function normalizeResources(props: SloResourcesProps): SloResources {
+function normalizeTraces(props: TracesProps): XRayEvidenceConfig {
+  const d = WORKFLOW_DEFAULTS;
   return {
+    scope: {
+      tenantAnnotation: props.annotationKey ?? d.annotationKey,
+      ...(props.groupName === undefined ? {} : { groupName: props.groupName }),
+      ...(props.serviceName === undefined ? {} : { serviceName: props.serviceName }),
+    },
+    maxTraces: props.maxTraces ?? d.maxTraces,
+  };
+}
+
+function normalizeLogs(props: LogsProps): LogsEvidenceConfig {
+  const d = WORKFLOW_DEFAULTS;
+  return {
+    scope: {
+      logGroups: props.logGroups.map((entry) => ({ name: logGroupTarget(entry).name })),
+      tenantField: props.tenantField ?? d.tenantField,
+      messageField: props.messageField ?? d.messageField,
+      errorFilter: props.errorFilter ?? DEFAULT_ERROR_FILTER,
+    },
+    queryTimeoutSeconds: props.queryTimeoutSeconds ?? d.queryTimeoutSeconds,
+    maxResults: props.maxResults ?? d.maxResults,
+  };
+}
+
+function normalizeLoad(props: LoadProps): LoadEvidenceConfig {
+  const metric = props.requestMetric;
+  return {
+    trafficJumpFactor: props.overloadFactor ?? WORKFLOW_DEFAULTS.overloadFactor,
+    baseline: props.baseline ?? WORKFLOW_DEFAULTS.baseline,
+    requestMetric:
+      metric === undefined
+        ? null
+        : {
+            id: REQUEST_METRIC_ID,
+            metricName: metric.metricName,
+            stat: metric.stat ?? WORKFLOW_DEFAULTS.stat,
+            ...(metric.namespace === undefined ? {} : { namespace: metric.namespace }),
+            ...(metric.dimensions === undefined ? {} : { dimensions: { ...metric.dimensions } }),
+          },
+  };
+}
+
+/** A section given and not switched off. */
+const enabled = <T extends { enabled?: boolean }>(section: T | undefined): T | undefined => (section?.enabled === false ? undefined : section);
+
+function normalizeResources(props: SloResourcesProps): SloResources {
+  const traces = enabled(props.traces);
+  const logs = enabled(props.logs);
+  const load = enabled(props.load);
+  return {
+    ...(traces === undefined ? {} : { xray: normalizeTraces(traces) }),
+    ...(logs === undefined ? {} : { logs: normalizeLogs(logs) }),
+    ...(load === undefined ? {} : { load: normalizeLoad(load) }),
     autoscaling: { groups: (props.autoScalingGroups ?? []).map((g) => ({ name: g.name, ...tenantsOf(g) })) },
     codedeploy: {
       deploymentGroups: (props.deploymentGroups ?? []).map((g) => ({ applicationName: g.application, deploymentGroupName: g.group, ...tenantsOf(g) })),
@@ -438,6 +735,14 @@ export function normalizeWorkflowProps(props: WorkflowProps | undefined): Normal
       if (mayChange([`${d.application}/${d.group}`])) deployments.set(`${d.application}/${d.group}`, { application: d.application, group: d.group });
     }
   }
+  const logGroups = new Map<string, LogGroupTarget>();
+  for (const r of Object.values(p.resources ?? {})) {
+    for (const entry of enabled(r.logs)?.logGroups ?? []) {
+      const target = logGroupTarget(entry);
+      // A group given once by name and once by ARN is one group; the ARN wins (it may name the region).
+      if (!logGroups.has(target.name) || target.arn !== undefined) logGroups.set(target.name, target);
+    }
+  }
   return {
     runtime: {
       schemaVersion: 1,
@@ -451,5 +756,6 @@ export function normalizeWorkflowProps(props: WorkflowProps | undefined): Normal
     timeout: Duration.minutes(timeoutMinutes),
     mutableAutoScalingGroups: [...groups].sort(),
     mutableDeploymentGroups: [...deployments.values()],
+    queriedLogGroups: [...logGroups.values()],
   };
 }

@@ -5,9 +5,10 @@
  * Lambda's transient errors; anything else is caught and routed to a failure-recording step that alerts and then
  * fails the execution, so no failure is silent.
  *
- * Least privilege: the collectors may only read; only the Act function may change resources, and only the Auto
- * Scaling groups and deployment groups that are mapped, allowlisted and in `auto` mode (no statement at all
- * otherwise).
+ * Least privilege: the collectors may only read, and only what is configured (X-Ray, Logs Insights on the mapped
+ * log groups, CloudWatch metrics for cold starts and load); only the Act function may change resources, and only
+ * the Auto Scaling groups and deployment groups that are mapped, allowlisted and in `auto` mode (no statement at
+ * all otherwise).
  */
 import { join } from 'node:path';
 import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
@@ -43,9 +44,9 @@ import { Construct } from 'constructs';
 import type { RuntimeConfig } from '../../lambda/domain/model';
 import { RUNTIME_CONFIG_FILE } from '../../lambda/handlers/runtime-config';
 import { APPROVAL_REJECTED_ERROR } from '../../lambda/usecases/workflow/approval';
-import { WORKFLOW_CONFIG_FILE, WORKFLOW_ENVIRONMENT } from '../../lambda/usecases/workflow/config';
+import { configuredOptionalSources, WORKFLOW_CONFIG_FILE, WORKFLOW_ENVIRONMENT } from '../../lambda/usecases/workflow/config';
 import type { CollectorSource, NotifyReason } from '../../lambda/usecases/workflow/state';
-import { COLLECTOR_SOURCES, INITIAL_PROGRESS } from '../../lambda/usecases/workflow/state';
+import { INFRASTRUCTURE_SOURCES, INITIAL_PROGRESS } from '../../lambda/usecases/workflow/state';
 import type { NormalizedWorkflowConfig } from '../config/workflow';
 import { createBurnwatchFunction } from './lambda-function';
 
@@ -128,7 +129,7 @@ interface WorkflowFunctions {
 }
 
 const FUNCTION_SPECS: Readonly<Record<keyof WorkflowFunctions, { readonly id: string; readonly description: string }>> = {
-  collect: { id: 'CollectFunction', description: 'collects context (Auto Scaling, RDS, CodeDeploy, Lambda cold starts), read-only' },
+  collect: { id: 'CollectFunction', description: 'collects context (Auto Scaling, RDS, CodeDeploy, Lambda cold starts, traces, logs, load), read-only' },
   analyse: { id: 'AnalyseFunction', description: 'correlates evidence and plans guarded mitigations' },
   notify: { id: 'NotifyFunction', description: 'sends the opened, mitigated and escalated alerts' },
   requestApproval: { id: 'RequestApprovalFunction', description: 'sends an approval request carrying the task token' },
@@ -144,8 +145,18 @@ interface Bundled {
   readonly files?: Readonly<Record<string, string>>;
 }
 
+const STATE_NAMES: Readonly<Record<CollectorSource, string>> = {
+  autoscaling: 'AutoScaling',
+  rds: 'Rds',
+  codedeploy: 'CodeDeploy',
+  lambda: 'LambdaColdStarts',
+  xray: 'Traces',
+  logs: 'Logs',
+  load: 'Load',
+};
+
 function pascal(source: CollectorSource): string {
-  return { autoscaling: 'AutoScaling', rds: 'Rds', codedeploy: 'CodeDeploy', lambda: 'LambdaColdStarts' }[source];
+  return STATE_NAMES[source];
 }
 
 export class IncidentWorkflow extends Construct {
@@ -158,6 +169,8 @@ export class IncidentWorkflow extends Construct {
   private readonly publishingFunctions: readonly NodejsFunction[];
   /** ARNs the Act function may call UpdateAutoScalingGroup on (empty: no such statement). */
   readonly scaleOutGroupArns: readonly string[];
+  /** Log groups the Collect function may start Logs Insights queries on, without the `:*` (empty: no logs read). */
+  readonly queriedLogGroupArns: readonly string[];
   private alertsConnected = false;
 
   constructor(scope: Construct, id: string, props: IncidentWorkflowProps) {
@@ -167,6 +180,15 @@ export class IncidentWorkflow extends Construct {
       throw new IncidentWorkflowConfigError(`${this.node.path}.forensicRetentionDays`, `must be an integer from 1 to 3650, got ${retentionDays}`);
     }
     const { workflow } = props;
+    for (const [slo, resources] of Object.entries(workflow.runtime.resources)) {
+      const sli = props.runtimeConfig.slos.find((definition) => definition.name === slo)?.sli;
+      if (resources.load !== undefined && resources.load.requestMetric === null && sli !== undefined && sli.kind !== 'ratio') {
+        throw new IncidentWorkflowConfigError(
+          `workflow.resources.${slo}.load.requestMetric`,
+          `must be given for an SLO whose SLI has no total expression to count requests (a ${sli.kind} SLI), got nothing`,
+        );
+      }
+    }
 
     this.forensicBucket = new Bucket(this, 'ForensicBucket', {
       encryption: BucketEncryption.KMS,
@@ -195,6 +217,9 @@ export class IncidentWorkflow extends Construct {
     // The group id in an ASG ARN is generated at creation; the name part pins the group.
     this.scaleOutGroupArns = workflow.mutableAutoScalingGroups.map((name) =>
       stack.formatArn({ service: 'autoscaling', resource: 'autoScalingGroup', resourceName: `*:autoScalingGroupName/${name}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+    );
+    this.queriedLogGroupArns = workflow.queriedLogGroups.map(
+      (group) => group.arn ?? stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: group.name, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
     );
     this.grantPermissions(props);
     this.node.addValidation({
@@ -246,7 +271,8 @@ export class IncidentWorkflow extends Construct {
       files: { [WORKFLOW_CONFIG_FILE]: JSON.stringify(props.workflow.runtime) },
     };
     const needs: Readonly<Record<keyof WorkflowFunctions, readonly Bundled[]>> = {
-      collect: [policy],
+      // The SLOs too: load counts requests with the SLI's own total expression.
+      collect: [slos, policy],
       analyse: [slos, policy, table],
       notify: [slos, table],
       requestApproval: [slos, table],
@@ -295,10 +321,11 @@ export class IncidentWorkflow extends Construct {
     fns.collect.addToRolePolicy(
       new PolicyStatement({
         sid: 'ReadContextWithoutResourceLevelPermissions',
-        actions: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeScalingActivities', 'rds:DescribeEvents', 'cloudwatch:GetMetricData'],
+        actions: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeScalingActivities', 'rds:DescribeEvents'],
         resources: ['*'],
       }),
     );
+    this.grantEvidenceReads(props);
     const mappedDeploymentGroups = Object.values(props.workflow.runtime.resources).flatMap((r) => r.codedeploy.deploymentGroups);
     if (mappedDeploymentGroups.length > 0) {
       fns.collect.addToRolePolicy(
@@ -328,6 +355,30 @@ export class IncidentWorkflow extends Construct {
           resources: deployments.map((d) => deploymentGroupArn(d.application, d.group)),
         }),
       );
+    }
+  }
+
+  /** Reads for cold starts, traces, logs and load: each only when some SLO configures it. */
+  private grantEvidenceReads(props: IncidentWorkflowProps): void {
+    const collect = this.functions.collect;
+    const { resources } = props.workflow.runtime;
+    const configured = new Set(configuredOptionalSources(props.workflow.runtime));
+    const coldStarts = Object.values(resources).some((r) => r.lambda.functions.length > 0);
+    if (coldStarts || configured.has('load')) {
+      collect.addToRolePolicy(new PolicyStatement({ sid: 'ReadMetricsForColdStartsAndLoad', actions: ['cloudwatch:GetMetricData'], resources: ['*'] }));
+    }
+    if (configured.has('xray')) {
+      collect.addToRolePolicy(
+        new PolicyStatement({ sid: 'ReadTracesWithoutResourceLevelPermissions', actions: ['xray:GetTraceSummaries', 'xray:GetServiceGraph'], resources: ['*'] }),
+      );
+    }
+    if (this.queriedLogGroupArns.length > 0) {
+      // StartQuery is authorised on the log group, whose ARN IAM may see with or without the `:*` CloudWatch Logs appends.
+      collect.addToRolePolicy(
+        new PolicyStatement({ sid: 'QueryMappedLogGroups', actions: ['logs:StartQuery'], resources: this.queriedLogGroupArns.flatMap((arn) => [arn, `${arn}:*`]) }),
+      );
+      // GetQueryResults and StopQuery name a query id, not a log group: AWS accepts only "*".
+      collect.addToRolePolicy(new PolicyStatement({ sid: 'ReadAndStopOwnQueries', actions: ['logs:GetQueryResults', 'logs:StopQuery'], resources: ['*'] }));
     }
   }
 
@@ -387,7 +438,8 @@ export class IncidentWorkflow extends Construct {
       comment: 'One branch per collector; a branch that fails reports its source as unavailable instead of failing the rest.',
       resultPath: '$.collected',
     });
-    for (const source of COLLECTOR_SOURCES) {
+    // Traces, logs and load get a branch only when some SLO configures them.
+    for (const source of [...INFRASTRUCTURE_SOURCES, ...configuredOptionalSources(workflow.runtime)]) {
       const task = invoke(`Collect${pascal(source)}`, fns.collect, `Collects ${source} evidence in [onset - context window, now).`, {
         payload: TaskInput.fromObject({ source, input: JsonPath.objectAt('$.input') }),
       });

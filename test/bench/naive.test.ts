@@ -5,7 +5,7 @@
 import { DEFAULT_TRAFFIC_GUARD, sreWorkbookPolicy } from '../../lambda/domain/policy';
 import { MINUTE_MS } from '../../lambda/domain/model';
 import { apiSlo } from '../support/slo-fixture';
-import type { SloDefinition } from '../../lambda/domain/model';
+import type { RatioSli, SloDefinition } from '../../lambda/domain/model';
 import { evaluateTenant } from '../../lambda/domain/rules';
 import { sumWindows } from '../../lambda/domain/windows';
 import {
@@ -20,7 +20,7 @@ import {
 const END = Date.UTC(2026, 10, 23, 14, 0, 0);
 
 /** The shared test SLO under the SRE Workbook policy, reading bad = 5xx over requests unless a case changes the SLI. */
-function slo(sli: Partial<SloDefinition['sli']> = {}): SloDefinition {
+function slo(sli: Partial<RatioSli> = {}): SloDefinition {
   return apiSlo({ rules: sreWorkbookPolicy(30), trafficGuard: DEFAULT_TRAFFIC_GUARD, sli: { bad: 'm5xx', ...sli } });
 }
 

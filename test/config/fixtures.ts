@@ -1,4 +1,5 @@
 /** A valid configuration like examples/burnwatch.yaml; each test copies it and breaks or changes one thing. */
+import type { RatioSli, SloDefinition } from '../../lambda/domain/model';
 import type { BurnwatchProps, SloProps } from '../../lib/config/props';
 
 export function validSlo(overrides: Partial<SloProps> = {}): SloProps {
@@ -42,4 +43,10 @@ export function thrownBy(action: () => unknown): Error {
     return error as Error;
   }
   throw new Error('expected the action to throw');
+}
+
+/** The SLO's ratio SLI; fails the test when it is a threshold SLI. */
+export function ratioSliOf(slo: SloDefinition): RatioSli {
+  if (slo.sli.kind !== 'ratio') throw new Error(`expected a ratio SLI, got ${slo.sli.kind}`);
+  return slo.sli;
 }

@@ -7,7 +7,7 @@ import { formatProblem } from '../../lib/config/errors';
 import { loadBurnwatchConfig } from '../../lib/config/load';
 import { normalizeBurnwatchProps } from '../../lib/config/normalize';
 import { parseStatistic, StatisticSyntaxError, validateBurnwatchProps } from '../../lib/config/validate';
-import { mutableProps } from './fixtures';
+import { mutableProps, ratioSliOf } from './fixtures';
 
 const EXAMPLE = join(__dirname, '..', '..', 'examples', 'latency-slo.yaml');
 
@@ -38,12 +38,13 @@ describe('latency SLO statistics', () => {
 
     // Assess
     const slo = runtime.slos[0]!;
+    const sli = ratioSliOf(slo);
     expect(slo.objectivePercent).toBe(99);
-    expect(slo.sli.metrics.map((metric) => [metric.id, metric.stat])).toEqual([
+    expect(sli.metrics.map((metric) => [metric.id, metric.stat])).toEqual([
       ['fast', 'TC(:300)'],
       ['all', 'SampleCount'],
     ]);
-    expect([slo.sli.good, slo.sli.total]).toEqual(['fast', 'all']);
+    expect([sli.good, sli.total]).toEqual(['fast', 'all']);
   });
 
   it.each([

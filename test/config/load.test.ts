@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { BurnwatchConfigError, BurnwatchConfigFileError } from '../../lib/config/errors';
 import { loadBurnwatchConfig, parseBurnwatchYaml } from '../../lib/config/load';
 import { normalizeBurnwatchProps } from '../../lib/config/normalize';
-import { thrownBy } from './fixtures';
+import { ratioSliOf, thrownBy } from './fixtures';
 
 const EXAMPLE = join(__dirname, '..', '..', 'examples', 'burnwatch.yaml');
 
@@ -25,12 +25,13 @@ describe('loadBurnwatchConfig', () => {
     expect(slo.objectivePercent).toBe(99.9);
     expect(slo.sli.namespace).toBe('MyService');
     expect(slo.sli.tenantDimension).toBe('TenantId');
-    expect(slo.sli.metrics).toEqual([
+    const sli = ratioSliOf(slo);
+    expect(sli.metrics).toEqual([
       { id: 'requests', metricName: 'Requests', stat: 'Sum' },
       { id: 'errors5xx', metricName: 'Errors5xx', stat: 'Sum' },
       { id: 'timeouts', metricName: 'Timeouts', stat: 'Sum' },
     ]);
-    expect([slo.sli.bad, slo.sli.total]).toEqual(['errors5xx + timeouts', 'requests']);
+    expect([sli.bad, sli.total]).toEqual(['errors5xx + timeouts', 'requests']);
     expect(slo.tenants.mode).toBe('discover');
     expect(slo.overrides['premium-tier']).toEqual({ objectivePercent: 99.95 });
   });
@@ -102,7 +103,7 @@ describe('loadBurnwatchConfig', () => {
     const error = thrownBy(() => parseBurnwatchYaml('slos:\n  - name: api\n    objective: 99\n', 'missing.yaml'));
 
     // Assess
-    expect(error.message).toContain('slos[0].sli: must be an object with namespace, tenantDimension, metrics, total and bad or good, got nothing (missing.yaml:2:5)');
+    expect(error.message).toContain('slos[0].sli: must be an object with namespace, tenantDimension and either metrics, total and bad or good (a ratio SLI) or threshold (a threshold SLI), got nothing (missing.yaml:2:5)');
   });
 
   it('reports an empty file as a missing configuration', () => {

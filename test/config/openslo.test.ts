@@ -231,12 +231,12 @@ describe('OpenSLO import: refused documents', () => {
     ['two objectives', (d) => (d.spec.objectives = [{ target: 0.99 }, { target: 0.999 }]), 'spec.objectives: must have exactly one objective'],
     ['a target of 1 or more', (d) => (d.spec.objectives = [{ target: 1.5 }]), 'spec.objectives[0].target: must be a number > 0 and < 1, got 1.5'],
     ['both target and targetPercent', (d) => (d.spec.objectives = [{ target: 0.99, targetPercent: 99 }]), 'spec.objectives[0]: must give exactly one of target (0..1) or targetPercent (0..100), got both'],
-    ['Timeslices budgeting', (d) => (d.spec.budgetingMethod = 'Timeslices'), 'spec.budgetingMethod: must be "Occurrences" (Timeslices and RatioTimeslices are not supported yet), got "Timeslices"'],
-    ['a time-slice target', (d) => (d.spec.objectives = [{ target: 0.99, timeSliceTarget: 0.95 }]), 'spec.objectives[0].timeSliceTarget: must be omitted: Timeslices budgeting is not supported yet, got 0.95'],
-    ['a calendar-aligned window', (d) => (d.spec.timeWindow = [{ duration: '1M', isRolling: false }]), 'spec.timeWindow[0].isRolling: must be true: calendar-aligned windows are not supported yet, got false'],
+    ['RatioTimeslices budgeting', (d) => (d.spec.budgetingMethod = 'RatioTimeslices'), 'spec.budgetingMethod: must be "Occurrences" or "Timeslices" (RatioTimeslices is not supported), got "RatioTimeslices"'],
+    ['a time-slice target with Occurrences', (d) => (d.spec.objectives = [{ target: 0.99, timeSliceTarget: 0.95 }]), 'spec.objectives[0].timeSliceTarget: must be omitted unless spec.budgetingMethod is "Timeslices", got 0.95'],
+    ['a calendar-aligned window without its calendar', (d) => (d.spec.timeWindow = [{ duration: '1M', isRolling: false }]), 'spec.timeWindow[0].calendar: must be a calendar with startTime and timeZone for a calendar-aligned window, got nothing'],
     ['a period in months', (d) => (d.spec.timeWindow = [{ duration: '1M', isRolling: true }]), 'spec.timeWindow[0].duration: must be an OpenSLO duration of whole minutes, hours, days or weeks, like "5m", "1h", "28d" or "4w" (calendar units M, Q and Y have no fixed length: write days, e.g. "30d"), got "1M"'],
     ['a period over 90 days', (d) => (d.spec.timeWindow = [{ duration: '13w', isRolling: true }]), 'spec.timeWindow[0].duration: must be a whole number of days from 1 to 90, like "28d" or "4w", got "13w"'],
-    ['a threshold metric', (d) => (d.spec.indicator.spec = { thresholdMetric: { metricSource: { type: 'CloudWatch' } } }), 'spec.indicator.spec.thresholdMetric: must be omitted: thresholdMetric SLIs are not supported yet; use ratioMetric'],
+    ['a threshold metric counted by Occurrences', (d) => (d.spec.indicator.spec = { thresholdMetric: { metricSource: { type: 'CloudWatch' } } }), 'spec.budgetingMethod: must be "Timeslices" for a thresholdMetric SLI'],
     ['a precomputed ratio', (d) => (d.spec.indicator.spec.ratioMetric = { rawType: 'failure', raw: { metricSource: { type: 'CloudWatch' } } }), 'spec.indicator.spec.ratioMetric.raw: must be omitted: precomputed ratios cannot be summed over windows'],
     ['both good and bad', (d) => (ratio(d).good = ratio(d).bad), 'spec.indicator.spec.ratioMetric: must give exactly one of good or bad, with total, got both'],
     ['an SLI by reference', (d) => ((d.spec.indicatorRef = 'api-errors'), delete d.spec.indicator), 'spec.indicatorRef: must be omitted: put the SLI inline under spec.indicator (references are not supported yet), got "api-errors"'],
@@ -308,5 +308,188 @@ describe('SLO files in either format', () => {
     const error = thrownBy(() => parseSloFile('apiVersion: openslo/v1\nkind: [SLO\n', 'broken.yaml'));
     // Assess
     expect(error.message).toMatch(/broken\.yaml:\d+:\d+/);
+  });
+});
+
+/** The base document as a p99 <= 300 ms threshold SLO budgeted by 1-minute slices. */
+function thresholdDoc(change: (doc: Doc) => void = () => undefined): Doc {
+  return withDoc((d) => {
+    d.spec.budgetingMethod = 'Timeslices';
+    d.spec.objectives = [{ op: 'lte', value: 300, target: 0.99, timeSliceTarget: 1, timeSliceWindow: '1m' }];
+    d.spec.indicator.spec = {
+      thresholdMetric: { metricSource: { type: 'CloudWatch', spec: { namespace: 'Shop/Checkout', metricName: 'Latency', stat: 'p99' } } },
+    };
+    change(d);
+  });
+}
+
+/** The base ratio document budgeted by slices, a slice good at 95 % good events. */
+function ratioSlicesDoc(change: (doc: Doc) => void = () => undefined): Doc {
+  return withDoc((d) => {
+    d.spec.budgetingMethod = 'Timeslices';
+    d.spec.objectives = [{ target: 0.999, timeSliceTarget: 0.95, timeSliceWindow: '1m' }];
+    change(d);
+  });
+}
+
+const objectiveAt = 'spec.objectives[0]';
+
+describe('OpenSLO import: thresholdMetric, Timeslices and calendar windows', () => {
+  it('maps the latency-timeslices example to a threshold SLI budgeted by 1-minute slices', () => {
+    // Act
+    const loaded = parseSloFile(readFileSync(join(EXAMPLES, 'latency-timeslices.yaml'), 'utf8'), 'latency-timeslices.yaml');
+
+    // Assess
+    expect(loaded.format).toBe('openslo');
+    expect(loaded.cloudWatchProblems).toEqual([]);
+    expect(loaded.notes).toEqual([]);
+    expect(loaded.slo).toMatchObject({
+      name: 'checkout-p99-latency',
+      objectivePercent: 99,
+      periodDays: 28,
+      sli: {
+        kind: 'threshold',
+        namespace: 'Shop/Checkout',
+        tenantDimension: 'TenantId',
+        metric: { metricName: 'Latency', stat: 'p99', dimensions: { Service: 'checkout' } },
+        op: 'lte',
+        threshold: 300,
+      },
+      timeSlices: { sliceMinutes: 1, timeSliceTarget: null },
+    });
+    expect(loaded.slo).not.toHaveProperty('calendar');
+  });
+
+  it('gives the latency example the same runtime SLO as the equivalent burnwatch.yaml', () => {
+    // Prepare
+    const burnwatch = `
+slos:
+  - name: checkout-p99-latency
+    description: Each minute's p99 checkout latency is 300 ms or less
+    objective: 99
+    periodDays: 28
+    budgeting: timeslices
+    timeSliceMinutes: 1
+    sli:
+      namespace: Shop/Checkout
+      tenantDimension: TenantId
+      threshold:
+        metric: { metricName: Latency, stat: p99, dimensions: { Service: checkout } }
+        op: lte
+        value: 300
+`;
+    // Act
+    const fromOpenSlo = parseSloFile(readFileSync(join(EXAMPLES, 'latency-timeslices.yaml'), 'utf8'), 'openslo.yaml');
+    const fromBurnwatch = parseSloFile(burnwatch, 'burnwatch.yaml');
+
+    // Assess
+    expect(fromOpenSlo.slo).toEqual(fromBurnwatch.slo);
+  });
+
+  it('maps the calendar-month example to a calendar month in Paris, budgeted by slices of 95 % good requests', () => {
+    // Act
+    const loaded = parseSloFile(readFileSync(join(EXAMPLES, 'calendar-month.yaml'), 'utf8'), 'calendar-month.yaml');
+
+    // Assess
+    expect(loaded.cloudWatchProblems).toEqual([]);
+    expect(loaded.slo).toMatchObject({
+      name: 'api-monthly-sla',
+      objectivePercent: 99.5,
+      // A calendar month's nominal length: the burn-rate factors come from it.
+      periodDays: 30,
+      calendar: { unit: 'month', timeZone: 'Europe/Paris' },
+      timeSlices: { sliceMinutes: 1, timeSliceTarget: 0.95 },
+      sli: { kind: 'ratio', bad: 'bad', total: 'total' },
+    });
+    expect(loaded.slo.rules[0]?.burnRate).toBeCloseTo(workbookBurnRate(2, 60, 30));
+  });
+
+  it.each<[string, string, number]>([
+    ['1m', 'a minute', 1],
+    ['60s', 'sixty seconds', 1],
+    ['5m', 'five minutes', 5],
+  ])('reads timeSliceWindow %s as %s', (window, _label, minutes) => {
+    // Act
+    const props = openSloToSloProps(ratioSlicesDoc((d) => (d.spec.objectives[0].timeSliceWindow = window)), 'slo.yaml');
+
+    // Assess
+    expect(props).toMatchObject({ budgeting: 'timeslices', timeSliceMinutes: minutes, timeSliceTarget: 0.95 });
+  });
+
+  it('reads a window with a calendar and no isRolling as calendar-aligned, as OpenSLO does', () => {
+    // Prepare
+    const doc = withDoc((d) => (d.spec.timeWindow = [{ duration: '1M', calendar: { timeZone: 'UTC' } }]));
+
+    // Act
+    const props = openSloToSloProps(doc, 'slo.yaml');
+
+    // Assess
+    expect(props.calendar).toEqual({ unit: 'month', timeZone: 'UTC' });
+    expect(props).not.toHaveProperty('periodDays');
+  });
+
+  it('notes that a thresholdMetric time-slice target below 1 has no effect', () => {
+    // Act
+    const { notes } = convertOpenSlo(thresholdDoc((d) => (d.spec.objectives[0].timeSliceTarget = 0.95)), 'slo.yaml');
+
+    // Assess
+    expect(notes).toEqual([expect.stringContaining(`${objectiveAt}.timeSliceTarget has no effect for a thresholdMetric`)]);
+  });
+
+  it('converts a thresholdMetric from another metric source for a CSV backtest, but not for the stack', () => {
+    // Prepare
+    const doc = thresholdDoc((d) => (d.spec.indicator.spec.thresholdMetric.metricSource = { type: 'Prometheus', spec: { query: 'p99' } }));
+
+    // Act
+    const conversion = convertOpenSlo(doc, 'slo.yaml');
+    const error = thrownBy(() => openSloToSloProps(doc, 'slo.yaml'));
+
+    // Assess
+    expect(normalizeSlo(conversion.props)).toMatchObject({ sli: { kind: 'threshold', op: 'lte', threshold: 300 }, timeSlices: { sliceMinutes: 1 } });
+    expect(error.message).toContain('spec.indicator.spec.thresholdMetric.metricSource.type: must be "CloudWatch" for Burnwatch to read the SLI itself, got "Prometheus"');
+  });
+
+  it.each<[string, Doc, string]>([
+    ['a thresholdMetric without a budgeting method', thresholdDoc((d) => delete d.spec.budgetingMethod), 'spec.budgetingMethod: must be "Timeslices" for a thresholdMetric SLI: a statistic such as p99 judges a time slice, it counts no events (for Occurrences, count the samples in a ratioMetric, e.g. good: stat TC(:300), total: stat SampleCount), got nothing'],
+    ['a thresholdMetric without op', thresholdDoc((d) => delete d.spec.objectives[0].op), `${objectiveAt}.op: must be "lt", "lte", "gt", "gte" for a thresholdMetric: a slice is good when its statistic op value holds, got nothing`],
+    ['a thresholdMetric with an op OpenSLO lacks', thresholdDoc((d) => (d.spec.objectives[0].op = 'eq')), `${objectiveAt}.op: must be "lt", "lte", "gt", "gte" for a thresholdMetric: a slice is good when its statistic op value holds, got "eq"`],
+    ['a thresholdMetric without value', thresholdDoc((d) => delete d.spec.objectives[0].value), `${objectiveAt}.value: must be a number, got nothing`],
+    ['a thresholdMetric without a statistic', thresholdDoc((d) => delete d.spec.indicator.spec.thresholdMetric.metricSource.spec.stat), 'spec.indicator.spec.thresholdMetric.metricSource.spec.stat: must be given for a thresholdMetric: the CloudWatch statistic judged per slice, e.g. "p99", got nothing'],
+    ['a thresholdMetric statistic CloudWatch does not know', thresholdDoc((d) => (d.spec.indicator.spec.thresholdMetric.metricSource.spec.stat = 'P99')), 'spec.indicator.spec.thresholdMetric.metricSource.spec: (as Burnwatch stat) must be a CloudWatch statistic: Sum, SampleCount'],
+    ['a TC without a bound as the thresholdMetric statistic', thresholdDoc((d) => (d.spec.indicator.spec.thresholdMetric.metricSource.spec.stat = 'TC(:)')), 'needs at least one bound, e.g. TC(:250)), got "TC(:)"'],
+    ['a thresholdMetric time-slice target above 1', thresholdDoc((d) => (d.spec.objectives[0].timeSliceTarget = 1.5)), `${objectiveAt}.timeSliceTarget: must be a number > 0 and <= 1, got 1.5`],
+    ['both ratioMetric and thresholdMetric', thresholdDoc((d) => (d.spec.indicator.spec.ratioMetric = baseDoc().spec.indicator.spec.ratioMetric)), 'spec.indicator.spec: must give exactly one of ratioMetric or thresholdMetric, got both'],
+    ['op and value on a ratioMetric', ratioSlicesDoc((d) => (d.spec.objectives[0].op = 'lte')), `${objectiveAt}.op: must be omitted for a ratioMetric SLI: op and value compare a thresholdMetric with its threshold, got "lte"`],
+    ['Timeslices without timeSliceWindow', ratioSlicesDoc((d) => delete d.spec.objectives[0].timeSliceWindow), `${objectiveAt}.timeSliceWindow: must be a duration of whole minutes, like "1m" or "5m" (CloudWatch's finest per-tenant metric period is one minute), got nothing`],
+    ['a time slice shorter than the 1-minute metric period', ratioSlicesDoc((d) => (d.spec.objectives[0].timeSliceWindow = '30s')), `${objectiveAt}.timeSliceWindow: must be a duration of whole minutes, like "1m" or "5m" (CloudWatch's finest per-tenant metric period is one minute), got "30s"`],
+    ['a time slice of 90 seconds', ratioSlicesDoc((d) => (d.spec.objectives[0].timeSliceWindow = '90s')), `${objectiveAt}.timeSliceWindow: must be a duration of whole minutes`],
+    ['a time slice that does not divide an hour', ratioSlicesDoc((d) => (d.spec.objectives[0].timeSliceWindow = '7m')), `${objectiveAt}.timeSliceWindow: must be one of 1, 5, 10, 15, 20, 30, 60: whole minutes that divide an hour and fit CloudWatch's 5-minute resolution for data older than 15 days, got 7`],
+    ['slices longer than the Workbook policy\'s 5-minute short window', ratioSlicesDoc((d) => (d.spec.objectives[0].timeSliceWindow = '1h')), `${objectiveAt}.timeSliceWindow: must divide every window of the SRE Workbook policy (1h/5m does not fit whole slices)`],
+    ['a ratioMetric by Timeslices without timeSliceTarget', ratioSlicesDoc((d) => delete d.spec.objectives[0].timeSliceTarget), `${objectiveAt}.timeSliceTarget: must be given for a ratio SLI with budgeting: "timeslices": a number > 0 and <= 1, the share of good events that makes a slice good, got nothing`],
+    ['a time-slice window with Occurrences', withDoc((d) => (d.spec.objectives = [{ target: 0.999, timeSliceWindow: '1m' }])), `${objectiveAt}.timeSliceWindow: must be omitted unless spec.budgetingMethod is "Timeslices", got "1m"`],
+    [
+      'a lookback window too short for the time-slice traffic guard',
+      ratioSlicesDoc((d) => (d.spec.alertPolicies = [policy([burnCondition({ threshold: 14.4, lookbackWindow: '6m' }, { severity: 'page' })])])),
+      "spec.alertPolicies[0].spec.conditions[0].spec.condition.lookbackWindow: must hold at least 10 minutes with Timeslices, and its short window (a twelfth of it, here 1m) at least 2: Burnwatch's traffic guard counts minutes with data and bad minutes, got \"6m\"",
+    ],
+    [
+      'a lookback window whose short window is not whole slices',
+      ratioSlicesDoc((d) => ((d.spec.objectives[0].timeSliceWindow = '5m'), (d.spec.alertPolicies = [policy([burnCondition({ threshold: 6, lookbackWindow: '90m' }, { severity: 'page' })])]))),
+      // 90m holds 18 slices of 5 minutes; its short window, 90 / 12 = 7.5 rounded to 8m, holds none whole.
+      'spec.alertPolicies[0].spec.conditions[0]: (as Burnwatch shortWindow) must be a whole number of time slices (timeSliceMinutes 5), got "8m"',
+    ],
+    ['a calendar window of a week', withDoc((d) => (d.spec.timeWindow = [{ duration: '1w', isRolling: false, calendar: { timeZone: 'UTC' } }])), 'spec.timeWindow[0].duration: must be "1M" for a calendar-aligned window: calendar months are the only calendar period (or set isRolling: true), got "1w"'],
+    ['a calendar time zone Intl does not know', withDoc((d) => (d.spec.timeWindow = [{ duration: '1M', isRolling: false, calendar: { timeZone: 'Europe/Atlantis' } }])), 'spec.timeWindow[0].calendar.timeZone: must be an IANA time zone name such as "UTC" or "Europe/Paris", got "Europe/Atlantis"'],
+    ['a calendar without a time zone', withDoc((d) => (d.spec.timeWindow = [{ duration: '1M', isRolling: false, calendar: { startTime: '2024-01-01 00:00:00' } }])), 'spec.timeWindow[0].calendar.timeZone: must be an IANA time zone name such as "UTC" or "Europe/Paris", got nothing'],
+    ['a calendar starting mid-month', withDoc((d) => (d.spec.timeWindow = [{ duration: '1M', isRolling: false, calendar: { startTime: '2024-01-15 00:00:00', timeZone: 'UTC' } }])), 'spec.timeWindow[0].calendar.startTime: must be midnight on the 1st of a month, like "2024-01-01 00:00:00": the budget resets when each calendar month starts, got "2024-01-15 00:00:00"'],
+    ['a calendar starting at noon', withDoc((d) => (d.spec.timeWindow = [{ duration: '1M', isRolling: false, calendar: { startTime: '2024-01-01 12:00:00', timeZone: 'UTC' } }])), 'spec.timeWindow[0].calendar.startTime: must be midnight on the 1st of a month'],
+    ['a calendar on a rolling window', withDoc((d) => (d.spec.timeWindow = [{ duration: '30d', isRolling: true, calendar: { timeZone: 'UTC' } }])), 'spec.timeWindow[0].calendar: must be omitted for a rolling window (isRolling: true), got {"timeZone":"UTC"}'],
+  ])('refuses %s, naming the field', (_label, doc, message) => {
+    // Act
+    const error = thrownBy(() => openSloToSloProps(doc, 'slo.yaml'));
+
+    // Assess
+    expect(error).toBeInstanceOf(OpenSloError);
+    expect(error.message).toContain(message);
   });
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_TRAFFIC_GUARD } from '../../lambda/domain/policy';
-import { EVALUATOR_DEFAULTS, SLO_DEFAULTS } from '../../lib/config/defaults';
+import { EVALUATOR_DEFAULTS, SLO_DEFAULTS, TIME_SLICE_TRAFFIC_GUARD } from '../../lib/config/defaults';
 
 const PROPS_SOURCE = readFileSync(join(__dirname, '..', '..', 'lib', 'config', 'props.ts'), 'utf8');
 
@@ -42,8 +42,19 @@ describe('props.ts documentation', () => {
     ['refreshMinutes', String(SLO_DEFAULTS.tenantRefreshMinutes)],
     ['minEventsInLongWindow', String(DEFAULT_TRAFFIC_GUARD.minEventsInLongWindow)],
     ['minBadEventsInShortWindow', String(DEFAULT_TRAFFIC_GUARD.minBadEventsInShortWindow)],
+    ['timeSliceMinutes', String(SLO_DEFAULTS.timeSliceMinutes)],
+    ['unit', `'${SLO_DEFAULTS.calendarUnit}'`],
+    ['timeZone', `'${SLO_DEFAULTS.timeZone}'`],
   ])('documents %s with the default the normaliser applies (%s)', (name, value) => {
     // Act / Assess
     expect(documentedDefault(name)).toBe(value);
+  });
+
+  it.each(Object.entries(TIME_SLICE_TRAFFIC_GUARD))('documents the time-slice default of %s (%p)', (name, value) => {
+    // Act
+    const doc = optionalProps().find((prop) => prop.name === name)?.doc ?? '';
+
+    // Assess
+    expect(doc).toContain(`(${value} with time-slice budgeting)`);
   });
 });

@@ -282,7 +282,7 @@ describe('validateBurnwatchProps', () => {
     {
       rule: 'a misspelt field',
       mutate: (p) => (p.slos[0].objectve = 99),
-      expected: ['slos[0].objectve: unknown field (allowed: name, description, objective, periodDays, sli, alerting, tenants, overrides), got 99'],
+      expected: ['slos[0].objectve: unknown field (allowed: name, description, objective, periodDays, calendar, budgeting, timeSliceMinutes, timeSliceTarget, sli, alerting, tenants, overrides), got 99'],
     },
     {
       rule: 'metrics given as a list',

@@ -1,4 +1,4 @@
-import { CORRELATION_SCORE_FLOOR, correlate, describeOffset } from '../../lambda/domain/correlation';
+import { CORRELATION_SCORE_FLOOR, correlate, describeOffset, FAILURE_MODE_PRIOR, SYMPTOM_WEIGHT } from '../../lambda/domain/correlation';
 import type { CorrelationInput } from '../../lambda/domain/correlation';
 import type { CollectorResult, EvidenceItem, EvidenceSource, FailureMode } from '../../lambda/domain/model';
 import { MINUTE_MS } from '../../lambda/domain/model';
@@ -16,6 +16,8 @@ interface EvidenceSpec {
   readonly endedMinutesBefore?: number | null;
   readonly tenants?: readonly string[];
   readonly summary?: string;
+  /** @default the usual source of the failure mode (SOURCE_OF) */
+  readonly source?: EvidenceSource;
 }
 
 const SOURCE_OF: Readonly<Record<FailureMode, EvidenceSource>> = {
@@ -31,7 +33,7 @@ const SOURCE_OF: Readonly<Record<FailureMode, EvidenceSource>> = {
 function evidence(spec: EvidenceSpec): EvidenceItem {
   const ended = spec.endedMinutesBefore ?? null;
   return {
-    source: SOURCE_OF[spec.failureMode],
+    source: spec.source ?? SOURCE_OF[spec.failureMode],
     failureMode: spec.failureMode,
     resource: spec.resource,
     at: ONSET - spec.minutesBefore * MINUTE_MS,
@@ -100,6 +102,42 @@ describe('correlate: ranking', () => {
       case: 'a deployment 1 minute after onset ranks below a capacity event 4 minutes before',
       winner: { resource: 'api-asg', failureMode: 'capacity', minutesBefore: 4 },
       loser: { resource: 'api-prod', failureMode: 'deployment', minutesBefore: -1 },
+      affected: ALL_TENANTS.slice(0, 3),
+    },
+    {
+      case: 'a deployment 2 minutes before onset ranks above X-Ray faults at onset on the edge it breaks (a symptom)',
+      winner: { resource: 'api-prod', failureMode: 'deployment', minutesBefore: 2 },
+      loser: { resource: 'api -> orders-db', failureMode: 'dependency', minutesBefore: 0, tenants: ALL_TENANTS.slice(0, 3) },
+      affected: ALL_TENANTS.slice(0, 3),
+    },
+    {
+      case: 'a traffic jump 3 minutes before onset ranks above the error logs of the same tenant at onset',
+      winner: { resource: 'api/tenant-0', failureMode: 'overload', minutesBefore: 3, tenants: ['tenant-0'] },
+      loser: { resource: '/aws/lambda/api', failureMode: 'unknown', minutesBefore: 0, tenants: ['tenant-0'] },
+      affected: ['tenant-0'],
+    },
+    {
+      case: 'X-Ray faults on a dependency at onset rank above an RDS failover that ended an hour before',
+      winner: { resource: 'api -> orders-db', failureMode: 'dependency', minutesBefore: 0, tenants: ALL_TENANTS.slice(0, 3) },
+      loser: { resource: 'orders-db', failureMode: 'database-failover', minutesBefore: 60, endedMinutesBefore: 55 },
+      affected: ALL_TENANTS.slice(0, 3),
+    },
+    {
+      case: 'error logs naming the burning tenant rank above a scale-out 5 minutes after onset',
+      winner: { resource: '/aws/lambda/api', failureMode: 'dependency', source: 'logs', minutesBefore: 0, tenants: ['tenant-0'] },
+      loser: { resource: 'api-asg', failureMode: 'capacity', minutesBefore: -5 },
+      affected: ['tenant-0'],
+    },
+    {
+      case: 'X-Ray faults first seen 3 minutes after onset (within a symptom\'s lag) rank above a scale-out 3 minutes after onset',
+      winner: { resource: 'api -> orders-db', failureMode: 'dependency', minutesBefore: -3, tenants: ALL_TENANTS.slice(0, 3) },
+      loser: { resource: 'api-asg', failureMode: 'capacity', minutesBefore: -3 },
+      affected: ALL_TENANTS.slice(0, 3),
+    },
+    {
+      case: 'X-Ray faults first seen 3 minutes after onset rank above the same faults first seen 12 minutes after',
+      winner: { resource: 'api -> orders-db', failureMode: 'dependency', minutesBefore: -3, tenants: ALL_TENANTS.slice(0, 3) },
+      loser: { resource: 'api -> cache', failureMode: 'dependency', minutesBefore: -12, tenants: ALL_TENANTS.slice(0, 3) },
       affected: ALL_TENANTS.slice(0, 3),
     },
     {
@@ -176,6 +214,82 @@ describe('correlate: the suspected cause', () => {
     expect(result.ranked[0]!.reasons).toEqual(
       expect.arrayContaining([expect.stringContaining('started 2 min before onset'), expect.stringContaining('shared infrastructure')]),
     );
+  });
+
+  it('names the X-Ray edge after the top cause and the tenant count, and records why in the outcome', () => {
+    // Prepare: the deployment (a change) and the X-Ray edge it breaks (where requests fail), 3 of 47 tenants
+    const deployment = evidence({ resource: 'api-prod', failureMode: 'deployment', minutesBefore: 2, summary: 'deployment d-4F2 to api-prod' });
+    const edge = evidence({
+      resource: 'api -> orders-db',
+      failureMode: 'dependency',
+      minutesBefore: 0,
+      tenants: ALL_TENANTS.slice(0, 3),
+      summary: 'X-Ray: 91% of faults on edge api -> orders-db',
+    });
+
+    // Act
+    const result = correlate(input([edge, deployment], ALL_TENANTS.slice(0, 3)));
+
+    // Assess
+    expect(result.suspectedCause).toBe('deployment d-4F2 to api-prod 2 min before onset; 3 of 47 tenants; X-Ray: 91% of faults on edge api -> orders-db');
+    expect(result.failureMode).toBe('deployment');
+    expect(result.corroboratedBy).toEqual({
+      source: 'xray',
+      resource: 'api -> orders-db',
+      summary: 'X-Ray: 91% of faults on edge api -> orders-db',
+      score: result.ranked[1]!.score,
+      reason: expect.stringContaining('the best-ranked symptom from another source than the top cause (codedeploy): rank 2 of 2'),
+    });
+    expect(result.ranked[1]!.reasons).toContain(`xray shows where requests fail, observed with the burn rather than before it (weight ${SYMPTOM_WEIGHT})`);
+  });
+
+  it('weighs a symptom by SYMPTOM_WEIGHT on top of timing, scope and prior', () => {
+    // Prepare: X-Ray faults at onset naming all 3 burning tenants of 47
+    const edge = evidence({ resource: 'api -> orders-db', failureMode: 'dependency', minutesBefore: 0, tenants: ALL_TENANTS.slice(0, 3) });
+
+    // Act
+    const [ranked] = correlate(input([edge], ALL_TENANTS.slice(0, 3))).ranked;
+
+    // Assess: timing min(1, 1.25) = 1; scope recall 1 x (0.75 + 0.25 x precision 1) x (1 - 0.5 x 3/47); prior 0.6 + 0.4 x 0.65
+    const scope = 1 * (0.75 + 0.25 * 1) * (1 - (0.5 * 3) / 47);
+    const expected = 1 * (0.3 + 0.7 * scope) * (0.6 + 0.4 * FAILURE_MODE_PRIOR.dependency) * SYMPTOM_WEIGHT;
+    expect(ranked!.score).toBeCloseTo(expected, 10);
+  });
+
+  it.each([
+    {
+      case: 'the other evidence is a competing cause, not a symptom',
+      other: { resource: 'orders-db', failureMode: 'database-failover' as const, minutesBefore: 4, summary: 'RDS failover of orders-db' },
+    },
+    {
+      case: 'the symptom scores below the floor',
+      other: { resource: 'api -> cache', failureMode: 'dependency' as const, minutesBefore: -40, tenants: ['someone-else'], summary: 'X-Ray: faults on edge api -> cache' },
+    },
+  ])('names nothing after the tenant count when $case', ({ other }) => {
+    // Prepare
+    const deployment = evidence({ resource: 'api-prod', failureMode: 'deployment', minutesBefore: 2, summary: 'deployment d-4F2 to api-prod' });
+
+    // Act
+    const result = correlate(input([deployment, evidence(other)], ALL_TENANTS.slice(0, 3)));
+
+    // Assess
+    expect(result.suspectedCause).toBe('deployment d-4F2 to api-prod 2 min before onset; 3 of 47 tenants');
+    expect(result.corroboratedBy).toBeUndefined();
+  });
+
+  it('names the log errors after an X-Ray top cause, as the symptom from another source', () => {
+    // Prepare: no change event at all; traces and logs both show the dependency
+    const edge = evidence({ resource: 'api -> orders-db', failureMode: 'dependency', minutesBefore: 0, tenants: ['tenant-0'], summary: 'X-Ray: 100% of faults on edge api -> orders-db (12 of 12 traces)' });
+    const logs = evidence({ resource: '/aws/lambda/api', failureMode: 'unknown', source: 'logs', minutesBefore: 0, tenants: ['tenant-0'], summary: 'logs /aws/lambda/api: 40 x "connection refused <ip>" (tenant-0)' });
+
+    // Act
+    const result = correlate(input([logs, edge], ['tenant-0']));
+
+    // Assess
+    expect(result.suspectedCause).toBe(
+      'X-Ray: 100% of faults on edge api -> orders-db (12 of 12 traces) at onset; 1 of 47 tenants; logs /aws/lambda/api: 40 x "connection refused <ip>" (tenant-0)',
+    );
+    expect(result.failureMode).toBe('dependency');
   });
 
   it('gives a lone candidate its own score as confidence and halves it for an exact tie', () => {

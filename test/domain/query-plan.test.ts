@@ -21,7 +21,7 @@ import { apiSlo } from '../support/slo-fixture';
 const FROM = Date.UTC(2025, 2, 10, 12);
 const CLOUDWATCH_ID = /^[a-z][a-zA-Z0-9_]*$/;
 
-function sloWith(sli: Partial<RatioSli> = {}, changes: Partial<SloDefinition> = {}): SloDefinition {
+function sloWith(sli: Partial<RatioSli> = {}, changes: Partial<Omit<SloDefinition, 'sli'>> & { readonly sli?: Partial<RatioSli> } = {}): SloDefinition {
   // The timeouts metric lives in another namespace with an extra dimension, to show both are carried through.
   const metrics = [
     { id: 'mRequests', metricName: 'Requests', stat: 'Sum' },

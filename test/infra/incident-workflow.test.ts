@@ -7,7 +7,9 @@ import type { WorkflowProps } from '../../lib/config/workflow';
 import { normalizeWorkflowProps } from '../../lib/config/workflow';
 import { AlertChannels } from '../../lib/constructs/alert-channels';
 import { IncidentWorkflow, IncidentWorkflowConfigError, LAMBDA_TRANSIENT_ERRORS } from '../../lib/constructs/incident-workflow';
-import { thrownBy } from '../config/fixtures';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { BurnwatchStack } from '../../lib/burnwatch-stack';
+import { thrownBy, validProps } from '../config/fixtures';
 import { checkoutSlo, runtimeConfig } from '../support/faults';
 
 type Resource = { Type: string; Properties: Record<string, any> };
@@ -31,14 +33,17 @@ const AUTO: WorkflowProps = {
   },
 };
 
-function synth(workflow: WorkflowProps, options: { connect?: boolean; retentionDays?: number } = {}): { template: Template; resources: Record<string, Resource>; construct: IncidentWorkflow } {
+function synth(
+  workflow: WorkflowProps,
+  options: { connect?: boolean; retentionDays?: number; runtime?: RuntimeConfig } = {},
+): { template: Template; resources: Record<string, Resource>; construct: IncidentWorkflow } {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
   const table = new Table(stack, 'State', { partitionKey: { name: 'pk', type: AttributeType.STRING }, sortKey: { name: 'sk', type: AttributeType.STRING } });
   const key = new Key(stack, 'Key');
   const construct = new IncidentWorkflow(stack, 'Workflow', {
     table,
-    runtimeConfig: runtime,
+    runtimeConfig: options.runtime ?? runtime,
     workflow: normalizeWorkflowProps(workflow),
     logEncryptionKey: key,
     forensicEncryptionKey: key,
@@ -110,7 +115,7 @@ describe('IncidentWorkflow in auto mode', () => {
     const statements = statementsOf(resources, /CollectFunction/);
     const actions = statements.flatMap(actionsOf);
     // Assess
-    expect(actions).toEqual(expect.arrayContaining(['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeScalingActivities', 'rds:DescribeEvents', 'cloudwatch:GetMetricData']));
+    expect(actions).toEqual(expect.arrayContaining(['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeScalingActivities', 'rds:DescribeEvents']));
     expect(actions.filter((action) => !/^(autoscaling:Describe|rds:Describe|codedeploy:(List|BatchGet)|cloudwatch:GetMetricData|logs:|xray:)/.test(action))).toEqual([]);
     const codedeployRead = statements.find((s) => actionsOf(s).includes('codedeploy:ListDeployments'));
     expect([codedeployRead!.Resource].flat().map(arnText).sort()).toEqual([
@@ -187,6 +192,132 @@ describe('IncidentWorkflow in auto mode', () => {
   });
 });
 
+/** The state machine definition as JSON, references replaced by a marker. */
+function definitionOf(resources: Record<string, Resource>): { States: Record<string, { Branches?: { StartAt: string }[] }> } {
+  const [machine] = Object.values(resources).filter((r) => r.Type === 'AWS::StepFunctions::StateMachine');
+  const join = machine!.Properties.DefinitionString['Fn::Join'] as [string, unknown[]];
+  return JSON.parse(join[1].map((part) => (typeof part === 'string' ? part : 'REF')).join(join[0]));
+}
+
+const collectActions = (resources: Record<string, Resource>): string[] => statementsOf(resources, /CollectFunction/).flatMap(actionsOf);
+/** What the collectors read; the function's own log delivery and trace segments are not among them. */
+const EVIDENCE_READS = /^xray:Get|^logs:(StartQuery|GetQueryResults|StopQuery)$|^cloudwatch:GetMetricData$/;
+const OWN_TELEMETRY = /^(logs:(CreateLogStream|PutLogEvents)|xray:(PutTraceSegments|PutTelemetryRecords))$/;
+
+describe('IncidentWorkflow evidence beyond infrastructure events', () => {
+  const EVIDENCE: WorkflowProps = {
+    resources: {
+      checkout: {
+        traces: { annotationKey: 'tenant_id' },
+        logs: { logGroups: ['/aws/lambda/api', 'arn:aws:logs:eu-west-1:123456789012:log-group:/ecs/orders:*'] },
+        load: {},
+      },
+    },
+  };
+  const { resources, construct } = synth(EVIDENCE);
+
+  it('grants xray:GetTraceSummaries and xray:GetServiceGraph on "*" only, in their own statement', () => {
+    // Act
+    const statement = statementsOf(resources, /CollectFunction/).find((s) => actionsOf(s).includes('xray:GetTraceSummaries'));
+    // Assess
+    expect(statement).toMatchObject({ Sid: 'ReadTracesWithoutResourceLevelPermissions', Effect: 'Allow', Resource: '*' });
+    expect(actionsOf(statement!).sort()).toEqual(['xray:GetServiceGraph', 'xray:GetTraceSummaries']);
+  });
+
+  it('scopes logs:StartQuery to the configured log groups, by name and by ARN, in both ARN forms', () => {
+    // Act
+    const statement = statementsOf(resources, /CollectFunction/).find((s) => actionsOf(s).includes('logs:StartQuery'));
+    // Assess
+    expect(actionsOf(statement!)).toEqual(['logs:StartQuery']);
+    expect([statement!.Resource].flat().map(arnText).sort()).toEqual([
+      'arn:${AWS::Partition}:logs:eu-west-1:123456789012:log-group:/aws/lambda/api',
+      'arn:${AWS::Partition}:logs:eu-west-1:123456789012:log-group:/aws/lambda/api:*',
+      'arn:aws:logs:eu-west-1:123456789012:log-group:/ecs/orders',
+      'arn:aws:logs:eu-west-1:123456789012:log-group:/ecs/orders:*',
+    ]);
+    expect(construct.queriedLogGroupArns).toHaveLength(2);
+  });
+
+  it('grants logs:GetQueryResults and logs:StopQuery on "*" (they name a query id, not a log group)', () => {
+    // Act
+    const statement = statementsOf(resources, /CollectFunction/).find((s) => actionsOf(s).includes('logs:GetQueryResults'));
+    // Assess
+    expect(statement).toMatchObject({ Sid: 'ReadAndStopOwnQueries', Resource: '*' });
+    expect(actionsOf(statement!).sort()).toEqual(['logs:GetQueryResults', 'logs:StopQuery']);
+  });
+
+  it('grants cloudwatch:GetMetricData for load, and still nothing that writes', () => {
+    // Act
+    const actions = collectActions(resources);
+    // Assess
+    expect(actions).toContain('cloudwatch:GetMetricData');
+    const reads = /^(autoscaling:Describe|rds:Describe|codedeploy:(List|BatchGet))/;
+    expect(actions.filter((action) => !reads.test(action) && !EVIDENCE_READS.test(action) && !OWN_TELEMETRY.test(action))).toEqual([]);
+  });
+
+  it('adds one collect branch per configured source and gives the collect function the SLO config', () => {
+    // Act
+    const parallel = definitionOf(resources).States.CollectContext;
+    // Assess
+    expect(parallel?.Branches?.map((branch) => branch.StartAt)).toEqual([
+      'CollectAutoScaling',
+      'CollectRds',
+      'CollectCodeDeploy',
+      'CollectLambdaColdStarts',
+      'CollectTraces',
+      'CollectLogs',
+      'CollectLoad',
+    ]);
+    Template.fromJSON({ Resources: resources }).hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.collectHandler',
+      Environment: { Variables: Match.objectLike({ BURNWATCH_CONFIG_FILE: 'burnwatch-config.json', BURNWATCH_WORKFLOW_CONFIG_FILE: 'burnwatch-workflow-config.json' }) },
+    });
+  });
+
+  it('grants no X-Ray, Logs or metric read and adds no such branch when nothing configures them', () => {
+    // Act
+    const { resources: plain } = synth({ resources: { checkout: { rdsInstances: [{ identifier: 'orders-db' }] } } });
+    // Assess
+    expect(collectActions(plain).filter((action) => EVIDENCE_READS.test(action))).toEqual([]);
+    expect(definitionOf(plain).States.CollectContext?.Branches).toHaveLength(4);
+  });
+
+  it.each([
+    ['traces', { traces: { enabled: false } }, /^xray:Get/],
+    ['logs', { logs: { enabled: false, logGroups: ['/aws/lambda/api'] } }, /^logs:(StartQuery|GetQueryResults|StopQuery)$/],
+    ['load', { load: { enabled: false } }, /^cloudwatch:GetMetricData$/],
+  ] as const)('grants nothing for %s switched off with enabled: false', (_source, section, pattern) => {
+    // Act
+    const { resources: off } = synth({ resources: { checkout: section } });
+    // Assess
+    expect(collectActions(off).filter((action) => pattern.test(action))).toEqual([]);
+    expect(definitionOf(off).States.CollectContext?.Branches).toHaveLength(4);
+  });
+
+  it('leaves no unacknowledged cdk-nag finding, each log group\'s ":*" acknowledged by its ARN', () => {
+    // Prepare: the whole stack, with traces, logs (by name and by ARN) and load on its SLO
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const props = validProps();
+    const stack = new BurnwatchStack(app, 'Burnwatch', {
+      burnwatch: { ...props, workflow: { resources: { [props.slos[0]!.name]: EVIDENCE.resources!.checkout! } } },
+    });
+    // Act
+    const report = new AwsSolutionsChecks(app, { verbose: true }).validateScope(stack);
+    // Assess: the findings of the workflow's roles only (other constructs are checked in nag.test.ts)
+    const findings = report.violations
+      .filter((violation) => violation.violatingResources.some((r) => (r.constructPath ?? '').includes('IncidentWorkflow/CollectFunction')))
+      .map((violation) => `${violation.ruleName} at ${violation.violatingResources.map((r) => r.constructPath).join(', ')}`);
+    expect(findings).toEqual([]);
+  });
+
+  it('grants cloudwatch:GetMetricData for cold starts without load', () => {
+    // Act
+    const { resources: coldStarts } = synth({ resources: { checkout: { lambdaFunctions: [{ functionName: 'api', namespace: 'Shop', service: 'api' }] } } });
+    // Assess
+    expect(collectActions(coldStarts)).toContain('cloudwatch:GetMetricData');
+  });
+});
+
 describe('IncidentWorkflow outside auto mode', () => {
   it.each([['recommend'], ['off']] as const)('grants no mutating action at all in %s mode', (mode) => {
     // Act
@@ -218,6 +349,22 @@ describe('IncidentWorkflow synth-time checks', () => {
     const error = thrownBy(() => synth({}, { connect: false }));
     // Assess
     expect(error.message).toMatch(/Workflow: connectAlerts\(\.\.\.\) must be called so the workflow can publish alerts/);
+  });
+
+  it('fails synth when load is configured for a threshold SLI without a request metric', () => {
+    // Prepare: a p99-latency SLI has no total expression to count requests with
+    const base = checkoutSlo({ name: 'checkout' });
+    const latency = {
+      ...base,
+      sli: { kind: 'threshold', namespace: 'Shop/Api', tenantDimension: 'TenantId', dimensions: {}, metric: { id: 'm0', metricName: 'Latency', stat: 'p99' }, op: 'lt', threshold: 300 },
+    } as unknown as RuntimeConfig['slos'][number];
+    // Act
+    const error = thrownBy(() => synth({ resources: { checkout: { load: {} } } }, { runtime: runtimeConfig(latency) }));
+    // Assess
+    expect(error).toBeInstanceOf(IncidentWorkflowConfigError);
+    expect(error.message).toBe(
+      'workflow.resources.checkout.load.requestMetric: must be given for an SLO whose SLI has no total expression to count requests (a threshold SLI), got nothing',
+    );
   });
 
   it.each([[0], [3651], [1.5]])('rejects forensicRetentionDays %p', (days) => {

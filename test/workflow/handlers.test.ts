@@ -62,7 +62,7 @@ describe('workflow handlers wired from the environment', () => {
   });
 
   it.each([
-    ['collect', { source: 'xray', input: {} }, 'payload.source: must be one of autoscaling | rds | codedeploy | lambda, got "xray"'],
+    ['collect', { source: 'traces', input: {} }, 'payload.source: must be one of autoscaling | rds | codedeploy | lambda | xray | logs | load, got "traces"'],
     ['act', { input: {} }, 'state.executionArn: must be a non-empty string, got nothing'],
     ['notify', { reason: 'bored', state: {} }, 'payload.reason: must be one of opening | recovered | not-recovered, got "bored"'],
     ['requestApproval', { state: {} }, 'payload.taskToken: must be a non-empty string, got nothing'],
@@ -78,6 +78,29 @@ describe('workflow handlers wired from the environment', () => {
     // Assess
     expect(error).toBeInstanceOf(WorkflowPayloadError);
     expect(error.problems).toContain(problem);
+  });
+});
+
+describe('collect step wired from the environment', () => {
+  let directory: string;
+  const input = { incidentId: 'inc-1', slo: 'checkout', severity: 'page', tenants: ['acme'], onsetAt: Date.UTC(2026, 10, 20), openedAt: Date.UTC(2026, 10, 20) };
+
+  beforeAll(() => {
+    directory = mkdtempSync(join(tmpdir(), 'burnwatch-workflow-collect-'));
+    writeFileSync(join(directory, RUNTIME_CONFIG_FILE), runtimeJson);
+    writeFileSync(join(directory, WORKFLOW_CONFIG_FILE), workflowJson);
+  });
+
+  afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+  it.each(['xray', 'logs', 'load'] as const)('marks %s as not configured for an SLO without it, calling nothing', async (source) => {
+    // Prepare: the SLO maps nothing at all
+    const env = { [WORKFLOW_ENVIRONMENT.configFile]: RUNTIME_CONFIG_FILE, [WORKFLOW_ENVIRONMENT.workflowConfigFile]: WORKFLOW_CONFIG_FILE };
+    const handlers = workflowHandlers(wiringFromEnvironment(env, directory, quiet));
+    // Act
+    const outcome = await handlers.collect({ source, input });
+    // Assess
+    expect(outcome).toMatchObject({ source, notConfigured: true, result: { source, status: 'ok', items: [] }, notes: null });
   });
 });
 

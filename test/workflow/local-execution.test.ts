@@ -15,11 +15,15 @@ import {
   type AutoScalingGroup,
 } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient, GetQueryResultsCommand, StartQueryCommand, StopQueryCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { GetServiceGraphCommand, GetTraceSummariesCommand, XRayClient, type TraceSummary } from '@aws-sdk/client-xray';
 import { BatchGetDeploymentsCommand, CodeDeployClient, ListDeploymentsCommand, StopDeploymentCommand } from '@aws-sdk/client-codedeploy';
 import { DescribeEventsCommand, RDSClient, RDSServiceException } from '@aws-sdk/client-rds';
 import { PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
+import { LogsInsightsCollector } from '../../lambda/adapters/collectors/logs-insights';
+import { XRayCollector } from '../../lambda/adapters/collectors/xray';
 import { DynamoGuardStore } from '../../lambda/adapters/dynamo-guard-store';
 import { DynamoStateStore } from '../../lambda/adapters/dynamo-state-store';
 import { LocalCloudWatch } from '../../lambda/adapters/local-cloudwatch';
@@ -29,7 +33,9 @@ import { openIncident } from '../../lambda/domain/incident';
 import { MINUTE_MS } from '../../lambda/domain/model';
 import type { Incident, RuntimeConfig, Severity, SloDefinition } from '../../lambda/domain/model';
 import { workflowHandlers } from '../../lambda/handlers/workflow';
+import type { WorkflowWiring } from '../../lambda/handlers/workflow';
 import type { IncidentWorkflowInput, Log } from '../../lambda/ports';
+import type { Collectors } from '../../lambda/usecases/workflow/ports';
 import type { ForensicBundle } from '../../lambda/usecases/workflow/record';
 import type { WorkflowState } from '../../lambda/usecases/workflow/state';
 import type { WorkflowProps } from '../../lib/config/workflow';
@@ -44,8 +50,9 @@ import {
 } from '../../cli/local/workflow-runner';
 import type { Json, SynthesizedWorkflow } from '../../cli/local/workflow-runner';
 import { useLocalDynamo } from '../support/dynalite';
+import type { TestTable } from '../support/dynalite';
 import { checkoutSlo, loadTraffic, REQUESTS_PER_MINUTE, runtimeConfig } from '../support/faults';
-import { serviceError } from '../adapters/collectors/aws-errors';
+import { NO_WAIT, serviceError } from '../adapters/collectors/aws-errors';
 
 // asl-validator ships no type declarations.
 const validateAsl = require('asl-validator') as (definition: unknown, options?: { checkArn?: boolean; checkPaths?: boolean }) => {
@@ -141,6 +148,8 @@ interface Scenario {
   readonly approval?: () => Json;
   /** Replaces the binding of one Task state. */
   readonly failState?: { readonly state: string; readonly error: Error };
+  /** Collectors beyond the local wiring's four (traces, logs, load over mocked clients). */
+  readonly collectors?: Partial<Collectors>;
 }
 
 class Clock {
@@ -216,6 +225,47 @@ function timelineSteps(incident: Incident | null): string[] {
   return (incident?.timeline ?? []).map((entry) => entry.step);
 }
 
+async function executeScenario(dynamo: { freshTable(): Promise<TestTable> }, synthesized: SynthesizedWorkflow, scenario: Scenario): Promise<Run> {
+  const table = await dynamo.freshTable();
+  const store = new DynamoStateStore(table.doc, table.name);
+  const guards = new DynamoGuardStore(table.doc, table.name);
+  const incidentBefore = await seedIncident(store, scenario.tenants, scenario.severity ?? 'page');
+  const clock = new Clock(T0);
+  const cw = new LocalCloudWatch({ clock: () => clock.now() });
+  loadScenarioTraffic(cw, scenario.recovers);
+  const local = localWorkflowWiring({
+    clock,
+    log: quiet,
+    runtime,
+    workflow: normalizeWorkflowProps(scenario.workflow).runtime,
+    store,
+    guards,
+    cloudwatch: cw,
+    clients: { ...localAwsClients(), coldStartCloudWatch },
+  });
+  const base = local.collectors();
+  const wiring: WorkflowWiring = { ...local, collectors: () => ({ ...base, ...scenario.collectors }) };
+  const runner = new LocalWorkflowRunner(synthesized, workflowHandlers(wiring), {
+    before: ({ state, handler, payload }) => {
+      if (scenario.failState?.state === state) throw scenario.failState.error;
+      // The Wait state is overridden to 0 s: the handlers' clock moves by the configured wait instead.
+      if (handler === 'validate') clock.current += (payload as unknown as WorkflowState).settings.waitAfterActionSeconds * 1000;
+    },
+    // A human answers: send-task-success with their output, or send-task-failure / no answer (an error).
+    ...(scenario.approval === undefined ? {} : { approval: scenario.approval }),
+  });
+  const input: IncidentWorkflowInput = {
+    incidentId: incidentBefore.id,
+    slo: slo.name,
+    severity: incidentBefore.severity,
+    tenants: [...scenario.tenants],
+    onsetAt: ONSET,
+    openedAt: OPENED_AT,
+  };
+  const { output, error, stateNames } = await runner.runExecution(input, { taskToken: TOKEN });
+  return { incidentBefore, output, error, store, guards, stateNames };
+}
+
 describe('incident workflow, executed locally from the synthesized definition', () => {
   const dynamo = useLocalDynamo('workflow');
   let synthesized: SynthesizedWorkflow;
@@ -233,44 +283,7 @@ describe('incident workflow, executed locally from the synthesized definition', 
     codedeploy.on(ListDeploymentsCommand).resolves({ deployments: [] });
   });
 
-  async function execute(scenario: Scenario): Promise<Run> {
-    const table = await dynamo.freshTable();
-    const store = new DynamoStateStore(table.doc, table.name);
-    const guards = new DynamoGuardStore(table.doc, table.name);
-    const incidentBefore = await seedIncident(store, scenario.tenants, scenario.severity ?? 'page');
-    const clock = new Clock(T0);
-    const cw = new LocalCloudWatch({ clock: () => clock.now() });
-    loadScenarioTraffic(cw, scenario.recovers);
-    const wiring = localWorkflowWiring({
-      clock,
-      log: quiet,
-      runtime,
-      workflow: normalizeWorkflowProps(scenario.workflow).runtime,
-      store,
-      guards,
-      cloudwatch: cw,
-      clients: { ...localAwsClients(), coldStartCloudWatch },
-    });
-    const runner = new LocalWorkflowRunner(synthesized, workflowHandlers(wiring), {
-      before: ({ state, handler, payload }) => {
-        if (scenario.failState?.state === state) throw scenario.failState.error;
-        // The Wait state is overridden to 0 s: the handlers' clock moves by the configured wait instead.
-        if (handler === 'validate') clock.current += (payload as unknown as WorkflowState).settings.waitAfterActionSeconds * 1000;
-      },
-      // A human answers: send-task-success with their output, or send-task-failure / no answer (an error).
-      ...(scenario.approval === undefined ? {} : { approval: scenario.approval }),
-    });
-    const input: IncidentWorkflowInput = {
-      incidentId: incidentBefore.id,
-      slo: slo.name,
-      severity: incidentBefore.severity,
-      tenants: [...scenario.tenants],
-      onsetAt: ONSET,
-      openedAt: OPENED_AT,
-    };
-    const { output, error, stateNames } = await runner.runExecution(input, { taskToken: TOKEN });
-    return { incidentBefore, output, error, store, guards, stateNames };
-  }
+  const execute = (scenario: Scenario): Promise<Run> => executeScenario(dynamo, synthesized, scenario);
 
   const deploymentWorkflow = (overrides: Partial<WorkflowProps> = {}): WorkflowProps => ({
     mitigationMode: 'auto',
@@ -498,5 +511,169 @@ describe('incident workflow, executed locally from the synthesized definition', 
     const incident = await run.store.getIncident(run.incidentBefore.id);
     expect(incident?.timeline.find((entry) => entry.step === 'workflow-failed')?.detail).toMatch(/^Record: ForensicWriteError: /);
     expect(codedeploy.commandCalls(StopDeploymentCommand)).toHaveLength(1);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Evidence beyond infrastructure events: traces (X-Ray) and error logs (Logs Insights)
+// ---------------------------------------------------------------------------------------------------------
+
+const xray = mockClient(XRayClient);
+const logs = mockClient(CloudWatchLogsClient);
+const LOG_GROUP = '/aws/lambda/checkout-api';
+const QUERY_ID = 'q-12ab34cd';
+const LOCAL_CLIENT = { region: REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+
+/** A failing trace of `tenant` whose fault started on the edge api -> `to`, `minutesAfterOnset` after the onset. */
+function failingTrace(tenant: string, to: string, minutesAfterOnset: number, index: number): TraceSummary {
+  return {
+    Id: `1-6720a000-${String(index).padStart(24, '0')}`,
+    StartTime: new Date(ONSET + minutesAfterOnset * MINUTE_MS),
+    HasFault: true,
+    HasError: false,
+    ResponseTime: 2,
+    Http: { HttpMethod: 'POST', HttpURL: `https://checkout.example.com/orders/${index}` },
+    Annotations: { tenant: [{ AnnotationValue: { StringValue: tenant } }] },
+    FaultRootCauses: [{ Services: [{ Name: 'api', EntityPath: [{ Name: 'api' }] }, { Name: to, EntityPath: [{ Name: to, Remote: true }] }] }],
+  };
+}
+
+/** A Logs Insights result row as the collector's query names its fields. */
+function logRow(tenant: string, message: string, events: number, first: string, last: string): { field: string; value: string }[] {
+  return [
+    { field: '@log', value: `${ACCOUNT}:${LOG_GROUP}` },
+    { field: 'bwTenant', value: tenant },
+    { field: 'bwMessage', value: message },
+    { field: 'bwEvents', value: String(events) },
+    { field: 'bwFirst', value: first },
+    { field: 'bwLast', value: last },
+  ];
+}
+
+describe('incident workflow with traces and logs, executed locally', () => {
+  const dynamo = useLocalDynamo('workflow-evidence');
+  const TENANTS_BURNING = ['acme', 'globex', 'initech'];
+  const QUERY_TIMEOUT_SECONDS = 10;
+  const workflow: WorkflowProps = {
+    mitigationMode: 'recommend',
+    resources: {
+      [slo.name]: {
+        deploymentGroups: [{ application: 'shop', group: 'prod' }],
+        traces: { annotationKey: 'tenant', maxTraces: 100 },
+        logs: { logGroups: [LOG_GROUP], queryTimeoutSeconds: QUERY_TIMEOUT_SECONDS },
+      },
+    },
+  };
+  let synthesized: SynthesizedWorkflow;
+  /** The Logs Insights collector's own clock: its polls advance it, not the workflow's. */
+  let queryClock: { current: number };
+  let pollSleeps: number[];
+
+  const collectors: Partial<Collectors> = {
+    xray: (limits) => new XRayCollector(new XRayClient(LOCAL_CLIENT), { maxTraces: limits.maxTraces, retry: NO_WAIT }),
+    logs: (limits) =>
+      new LogsInsightsCollector(new CloudWatchLogsClient(LOCAL_CLIENT), {
+        queryTimeoutSeconds: limits.queryTimeoutSeconds,
+        maxRows: limits.maxRows,
+        pollIntervalMs: 2000,
+        retry: NO_WAIT,
+        clock: { now: () => queryClock.current },
+        sleep: async (ms) => {
+          pollSleeps.push(ms);
+          queryClock.current += ms;
+        },
+      }),
+  };
+
+  beforeAll(() => {
+    synthesized = synthesizeWorkflow(runtime, normalizeWorkflowProps({ ...workflow, waitAfterActionSeconds: WAIT_SECONDS, approvalTimeoutSeconds: 900 }));
+  });
+
+  beforeEach(() => {
+    for (const mock of [codedeploy, autoscaling, rds, sns, s3, cloudwatch, xray, logs]) mock.reset();
+    queryClock = { current: T0 };
+    pollSleeps = [];
+    sns.on(PublishCommand).callsFake(() => ({ MessageId: `msg-${sns.commandCalls(PublishCommand).length}` }));
+    s3.on(PutObjectCommand).resolves({});
+    mockDeploymentInFlight();
+    // 10 failing traces: 9 start their fault on api -> orders-db (every burning tenant), 1 on api -> cache.
+    const traces = [
+      ...Array.from({ length: 9 }, (_, i) => failingTrace(TENANTS_BURNING[i % 3]!, 'orders-db', 1 + (i % 4), i)),
+      failingTrace('acme', 'cache', 3, 9),
+    ];
+    xray.on(GetTraceSummariesCommand).resolves({ TraceSummaries: traces });
+    xray.on(GetServiceGraphCommand).resolves({ Services: [] });
+    logs.on(StartQueryCommand).resolves({ queryId: QUERY_ID });
+    logs.on(StopQueryCommand).resolves({ success: true });
+  });
+
+  it('names the deployment, the tenant count and the X-Ray edge in the alert\'s one-line cause, with traces and logs in the bundle', async () => {
+    // Prepare: acme's error lines say the database refused connections
+    logs.on(GetQueryResultsCommand).resolves({
+      status: 'Complete',
+      results: [logRow('acme', 'ERROR connection refused to orders-db 10.0.3.7:5432 request 8f2c41a9b7e0', 120, '2026-11-20 11:55:10.000', '2026-11-20 11:59:58.000')],
+      statistics: { recordsMatched: 120, recordsScanned: 50000 },
+    });
+    // Act
+    const run = await executeScenario(dynamo, synthesized, { workflow, tenants: TENANTS_BURNING, recovers: true, collectors });
+    // Assess: the deployment (a change 2 min before onset) is the cause; X-Ray shows where the requests fail
+    expect(run.error).toBeNull();
+    expect(run.stateNames).toEqual(expect.arrayContaining(['CollectTraces', 'CollectLogs']));
+    const [opened] = alerts();
+    expect(opened?.document.correlation?.suspectedCause).toBe(
+      `deployment ${DEPLOYMENT_ID} to shop/prod (InProgress) 2 min before onset; 3 of 6 tenants; ` +
+        'X-Ray: 90% of faults on edge api -> orders-db (9 of 10 traces), mean response 2.00 s',
+    );
+    expect(opened?.document.correlation?.failureMode).toBe('deployment');
+    // The traces query asked for the incident's tenants and failing traces only.
+    expect(xray.commandCalls(GetTraceSummariesCommand)[0]?.args[0].input.FilterExpression).toBe(
+      '(annotation.tenant = "acme" OR annotation.tenant = "globex" OR annotation.tenant = "initech") AND (fault = true OR error = true)',
+    );
+    const [bundle] = bundles();
+    expect(bundle?.context?.map((outcome) => [outcome.source, outcome.result.status])).toEqual(
+      expect.arrayContaining([
+        ['xray', 'ok'],
+        ['logs', 'ok'],
+      ]),
+    );
+    const ranked = bundle?.correlation?.ranked ?? [];
+    expect(ranked.map((cause) => cause.evidence.source)).toEqual(expect.arrayContaining(['codedeploy', 'xray', 'logs']));
+    const logEvidence = ranked.find((cause) => cause.evidence.source === 'logs')?.evidence;
+    expect(logEvidence?.details).toMatchObject({ events: 120, pattern: 'ERROR connection refused to orders-db <n>:<n> request <hex>', queryId: QUERY_ID });
+    expect(bundle?.correlation?.corroboratedBy).toMatchObject({ source: 'xray', resource: 'api -> orders-db' });
+    expect(logs.commandCalls(StopQueryCommand)).toHaveLength(0);
+  });
+
+  it('stops a Logs Insights query that outlives its deadline and still completes, with logs unavailable', async () => {
+    // Prepare: the query never finishes
+    logs.on(GetQueryResultsCommand).resolves({ status: 'Running' });
+    // Act
+    const run = await executeScenario(dynamo, synthesized, { workflow, tenants: TENANTS_BURNING, recovers: true, collectors });
+    // Assess: polled every 2 s for the 10 s deadline, then stopped
+    expect(run.error).toBeNull();
+    expect(pollSleeps.reduce((total, ms) => total + ms, 0)).toBe(QUERY_TIMEOUT_SECONDS * 1000);
+    expect(logs.commandCalls(StopQueryCommand).map((call) => call.args[0].input)).toEqual([{ queryId: QUERY_ID }]);
+    const reason = `logs: InsightsQueryTimeoutError: query timed out after ${QUERY_TIMEOUT_SECONDS}s (stopped)`;
+    expect(run.output?.collected?.find((outcome) => outcome.source === 'logs')?.result).toEqual({ source: 'logs', status: 'unavailable', reason });
+    expect(run.output?.analysis?.correlation.unavailable).toContainEqual({ source: 'logs', reason });
+    expect(bundles()[0]?.context?.find((outcome) => outcome.source === 'logs')?.result.status).toBe('unavailable');
+    // The other evidence still names the cause.
+    expect(alerts()[0]?.document.correlation?.suspectedCause).toContain('X-Ray: 90% of faults on edge api -> orders-db');
+    expect(timelineSteps(await run.store.getIncident(run.incidentBefore.id))).toEqual(expect.arrayContaining(['context-collected', 'correlated', 'forensics-recorded']));
+  });
+
+  it('leaves out traces and logs for an SLO that does not configure them, though the branches exist', async () => {
+    // Prepare: another SLO's config would create the branches; this execution's SLO maps only the deployment group
+    const plain: WorkflowProps = { mitigationMode: 'recommend', resources: { [slo.name]: { deploymentGroups: [{ application: 'shop', group: 'prod' }] } } };
+    // Act
+    const run = await executeScenario(dynamo, synthesized, { workflow: plain, tenants: TENANTS_BURNING, recovers: true, collectors });
+    // Assess
+    expect(run.error).toBeNull();
+    expect(run.stateNames).toEqual(expect.arrayContaining(['CollectTraces', 'CollectLogs']));
+    expect(run.output?.collected?.map((outcome) => outcome.source).sort()).toEqual(['autoscaling', 'codedeploy', 'lambda', 'rds']);
+    expect(bundles()[0]?.context?.map((outcome) => outcome.source).sort()).toEqual(['autoscaling', 'codedeploy', 'lambda', 'rds']);
+    expect(xray.commandCalls(GetTraceSummariesCommand)).toHaveLength(0);
+    expect(logs.commandCalls(StartQueryCommand)).toHaveLength(0);
+    expect(alerts()[0]?.document.correlation?.suspectedCause).toBe(`deployment ${DEPLOYMENT_ID} to shop/prod (InProgress) 2 min before onset; 3 of 6 tenants`);
   });
 });

@@ -258,14 +258,15 @@ export class ApiSession {
 
   /**
    * Reads pages until the API has no more, `stopAt` says the rest is outside the window (that item is not
-   * kept), or a cap is hit (noted under `label`).
+   * kept), or a cap is hit (noted under `label`). `maxItems` narrows the session's cap for this one listing.
    */
   async paginate<T>(
     label: string,
     fetchPage: (nextToken: string | undefined) => Promise<Page<T>>,
     stopAt?: (item: T) => boolean,
+    maxItems: number = this.options.maxItems,
   ): Promise<T[]> {
-    const { maxPages, maxItems } = this.options;
+    const { maxPages } = this.options;
     const items: T[] = [];
     let nextToken: string | undefined;
     let pages = 0;

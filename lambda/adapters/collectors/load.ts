@@ -22,6 +22,10 @@ import {
   type ResolvedAdapterOptions,
 } from './common';
 
+/** What a tenant's rate is compared with; each reads only the history it needs. */
+export type LoadBaseline = 'previous-24h-median' | 'same-hour-last-week' | 'larger-of-both';
+export const LOAD_BASELINES: readonly LoadBaseline[] = ['previous-24h-median', 'same-hour-last-week', 'larger-of-both'];
+
 export interface LoadScope {
   /** The SLO whose `total` expression counts the tenant's requests. */
   readonly slo: SloDefinition;
@@ -35,6 +39,12 @@ export interface LoadScope {
    * @default 1
    */
   readonly minRequestsPerMinute?: number;
+  /**
+   * The baseline: the median rate of the 24 hours before the window, of the same window a week earlier, or the
+   * larger of both (so a usual daily or weekly peak is not a jump).
+   * @default 'larger-of-both'
+   */
+  readonly baseline?: LoadBaseline;
 }
 
 export interface LoadCollectorOptions extends AdapterOptions {
@@ -99,14 +109,19 @@ export class LoadCollector {
     const session = new ApiSession(SERVICE, this.options);
     return collectSafely('load', session, async () => {
       validateWindow(request);
-      const { slo, factor, minRate } = this.scope(request);
+      const { slo, factor, minRate, baseline } = this.scope(request);
       if (!Array.isArray(request.tenants) || request.tenants.length === 0) {
         throw new AdapterInputError('request.tenants', 'at least one tenant id (load is compared per tenant)', request.tenants);
       }
       // Whole minutes, so the window and both baselines are made of complete one-minute buckets.
       const window: Span = { from: Math.floor(request.from / MINUTE_MS) * MINUTE_MS, to: Math.ceil(request.to / MINUTE_MS) * MINUTE_MS };
-      const recent = await this.requestCounts(session, 'recent', slo, request.tenants, { from: window.from - DAY_MS, to: window.to });
-      const weekAgo = await this.requestCounts(session, 'week-ago', slo, request.tenants, { from: window.from - WEEK_MS, to: window.to - WEEK_MS });
+      // Only the history the baseline needs is read: each GetMetricData series is billed.
+      const dayBefore = baseline !== 'same-hour-last-week';
+      const recent = await this.requestCounts(session, 'recent', slo, request.tenants, { from: window.from - (dayBefore ? DAY_MS : 0), to: window.to });
+      const weekAgo =
+        baseline === 'previous-24h-median'
+          ? new Map<string, MinuteCount[]>()
+          : await this.requestCounts(session, 'week-ago', slo, request.tenants, { from: window.from - WEEK_MS, to: window.to - WEEK_MS });
       const items: EvidenceItem[] = [];
       for (const tenant of new Set(request.tenants)) {
         const jump = assessTrafficJump({
@@ -118,13 +133,13 @@ export class LoadCollector {
           sustainMinutes: this.sustainMinutes,
           minRequestsPerMinute: minRate,
         });
-        if (jump.isJump && jump.jumpAt !== null) items.push(this.evidence(slo, tenant, jump, jump.jumpAt, factor, window));
+        if (jump.isJump && jump.jumpAt !== null) items.push(this.evidence(slo, tenant, jump, { at: jump.jumpAt, factor, baseline }, window));
       }
       return items;
     });
   }
 
-  private scope(request: CollectRequest<LoadScope>): { slo: SloDefinition; factor: number; minRate: number } {
+  private scope(request: CollectRequest<LoadScope>): { slo: SloDefinition; factor: number; minRate: number; baseline: LoadBaseline } {
     const slo = request.scope?.slo;
     if (typeof slo !== 'object' || slo === null || typeof slo.name !== 'string' || slo.sli === undefined) {
       throw new AdapterInputError('scope.slo', 'an SLO definition with a name and an SLI', slo);
@@ -135,7 +150,9 @@ export class LoadCollector {
     if (!(Number.isFinite(minRate) && minRate >= 0)) {
       throw new AdapterInputError('scope.minRequestsPerMinute', 'a finite number >= 0', request.scope.minRequestsPerMinute);
     }
-    return { slo, factor, minRate };
+    const baseline = request.scope.baseline ?? 'larger-of-both';
+    if (!LOAD_BASELINES.includes(baseline)) throw new AdapterInputError('scope.baseline', `one of ${LOAD_BASELINES.join(', ')}`, baseline);
+    return { slo, factor, minRate, baseline };
   }
 
   /** Per tenant, requests per minute over `span`, from the SLI's total expression. */
@@ -176,10 +193,11 @@ export class LoadCollector {
     }
   }
 
-  private evidence(slo: SloDefinition, tenant: string, jump: TrafficJump, at: number, factor: number, window: Span): EvidenceItem {
-    const baselines = `median ${jump.dayMedianRate === null ? 'unknown' : rateText(jump.dayMedianRate)} over the previous 24 h, ${
-      jump.weekAgoMedianRate === null ? 'no data' : rateText(jump.weekAgoMedianRate)
-    } a week earlier`;
+  private evidence(slo: SloDefinition, tenant: string, jump: TrafficJump, compared: { at: number; factor: number; baseline: LoadBaseline }, window: Span): EvidenceItem {
+    const { at, factor, baseline } = compared;
+    const day = `median ${jump.dayMedianRate === null ? 'unknown' : rateText(jump.dayMedianRate)} over the previous 24 h`;
+    const week = `${jump.weekAgoMedianRate === null ? 'no data' : rateText(jump.weekAgoMedianRate)} a week earlier`;
+    const baselines = baseline === 'previous-24h-median' ? day : baseline === 'same-hour-last-week' ? week : `${day}, ${week}`;
     const versus =
       jump.baselineRate === null
         ? 'with no earlier traffic data to compare'
@@ -199,6 +217,7 @@ export class LoadCollector {
         tenant,
         trafficJumpFactor: jump.jumpFactor === null ? null : round2(jump.jumpFactor),
         factorThreshold: factor,
+        baseline,
         peakRequestsPerMinute: round2(jump.peakRate),
         windowMeanRequestsPerMinute: round2(jump.meanRate),
         dayMedianRequestsPerMinute: jump.dayMedianRate,

@@ -53,9 +53,19 @@ export interface XRayScope {
    * @default - the account's default group
    */
   readonly groupName?: string;
+  /**
+   * Only traces through this service (X-Ray's `service("name")` filter), e.g. the SLO's front door.
+   * @default - traces of any service
+   */
+  readonly serviceName?: string;
 }
 
 export interface XRayCollectorOptions extends AdapterOptions {
+  /**
+   * Trace summaries read at most per run (GetTraceSummaries only; the service graph keeps `maxItems`).
+   * @default - `maxItems`
+   */
+  readonly maxTraces?: number;
   /**
    * Edges reported at most, from the traces and from the service graph each.
    * @default 3
@@ -107,14 +117,15 @@ export function quoteFilterString(value: string, field: string): string {
 
 /**
  * `(annotation.<key> = "a" OR annotation.<key> = "b") AND (fault = true OR error = true)`; without tenants,
- * every failing trace.
+ * every failing trace. A service name adds `AND service("name")`.
  */
-export function traceFilterExpression(annotationKey: string, tenants: readonly string[]): string {
+export function traceFilterExpression(annotationKey: string, tenants: readonly string[], serviceName?: string): string {
   requireString(annotationKey, 'scope.tenantAnnotation', ANNOTATION_KEY, 'an annotation key of letters, digits or _ (1..500 characters)');
   const failing = '(fault = true OR error = true)';
-  if (tenants.length === 0) return failing;
+  const service = serviceName === undefined ? '' : ` AND service(${quoteFilterString(serviceName, 'scope.serviceName')})`;
+  if (tenants.length === 0) return `${failing}${service}`;
   const clauses = tenants.map((tenant, i) => `annotation.${annotationKey} = ${quoteFilterString(tenant, `request.tenants[${i}]`)}`);
-  return `(${[...new Set(clauses)].join(' OR ')}) AND ${failing}`;
+  return `(${[...new Set(clauses)].join(' OR ')}) AND ${failing}${service}`;
 }
 
 function annotationText(values: readonly ValueWithServiceIds[] | undefined): string | null {
@@ -218,6 +229,7 @@ interface Window {
 export class XRayCollector {
   private readonly options: ResolvedAdapterOptions;
   private readonly maxEdges: number;
+  private readonly maxTraces: number;
   private readonly minEdgeShare: number;
   private readonly edgeThresholds: EdgeThresholds;
 
@@ -227,6 +239,7 @@ export class XRayCollector {
   ) {
     this.options = resolveAdapterOptions(options);
     this.maxEdges = integerOption(options.maxEdges, 3, 'options.maxEdges', 20);
+    this.maxTraces = integerOption(options.maxTraces, this.options.maxItems, 'options.maxTraces', 100_000);
     this.minEdgeShare = options.minEdgeShare ?? 0.2;
     if (!(this.minEdgeShare > 0 && this.minEdgeShare <= 1)) {
       throw new AdapterInputError('options.minEdgeShare', 'a number in (0, 1]', options.minEdgeShare);
@@ -240,7 +253,7 @@ export class XRayCollector {
     return collectSafely('xray', session, async () => {
       validateWindow(request);
       const annotationKey = request.scope?.tenantAnnotation;
-      const filter = traceFilterExpression(annotationKey, request.tenants);
+      const filter = traceFilterExpression(annotationKey, request.tenants, request.scope.serviceName);
       const groupName = request.scope.groupName;
       if (groupName !== undefined) requireString(groupName, 'scope.groupName', GROUP_NAME, 'an X-Ray group name (1..32 characters)');
 
@@ -256,7 +269,7 @@ export class XRayCollector {
           }),
         );
         return { items: out.TraceSummaries ?? [], nextToken: out.NextToken };
-      });
+      }, undefined, this.maxTraces);
       const digest = summariseTraces(
         summaries.map((summary) => traceFacts(summary, annotationKey)),
         Math.max(this.maxEdges, URLS_IN_DETAILS),

@@ -15,6 +15,7 @@ import type { GuardStore, Log, MetricSource, StateStore } from '../../ports';
 import { describeError } from '../describe-error';
 import type { WorkflowRuntimeConfig } from './config';
 import { changeIncident, readIncident, withTimeline } from './incident-record';
+import { groupBySharedCause, suspectedResourceEntries } from './merge';
 import type { TimelineEntries } from './incident-record';
 import type { CollectorOutcome, OpeningAlert, StoredCorrelation, WorkflowRound, WorkflowState } from './state';
 import { MAX_RANKED_CAUSES, WorkflowStateError } from './state';
@@ -136,6 +137,8 @@ export async function analyseIncident(
 ): Promise<WorkflowState> {
   const { input } = state;
   if (state.collected === undefined) throw new WorkflowStateError('Analyse needs the collected context (state.collected)');
+  // A branch that ran only because another SLO configures its source found nothing here: drop it for good.
+  const collected = state.collected.filter((outcome) => outcome.notConfigured !== true);
   const slo = sloNamed(runtime, input.slo);
   const incident = await readIncident(deps.store, input.incidentId);
   const scope = await sloTenantCount(slo, new Set(input.tenants).size, deps);
@@ -143,7 +146,7 @@ export async function analyseIncident(
     onsetAt: input.onsetAt,
     affectedTenants: input.tenants,
     sloTenantCount: scope.count,
-    collectors: state.collected.map((outcome) => outcome.result),
+    collectors: collected.map((outcome) => outcome.result),
     now,
   });
   const history = await deps.guards.getActionStats(correlation.failureMode);
@@ -151,7 +154,7 @@ export async function analyseIncident(
     correlation,
     incident,
     policy: config.policy,
-    resources: mitigationResources(state.collected),
+    resources: mitigationResources(collected),
     history,
   });
   const { killSwitchOn, lastActionAt } = await guardInputs(planned, deps.guards);
@@ -173,9 +176,10 @@ export async function analyseIncident(
 
   const entries: TimelineEntries = [
     ['workflow-started', `${alertType === 'escalated' ? 'escalation' : 'incident'} workflow ${state.executionArn}`],
-    ['context-collected', collectedSummary(state.collected)],
+    ['context-collected', collectedSummary(collected)],
     ['correlated', `${correlation.suspectedCause} (${correlation.failureMode}, confidence ${correlation.confidence.toFixed(2)})${scope.note ? `; ${scope.note}` : ''}`],
     ['planned', `mode ${config.policy.mode}: ${plan.length === 0 ? 'no actions' : plan.map(describeAction).join('; ')}`],
+    ...suspectedResourceEntries(correlation),
   ];
   await changeIncident(deps.store, input.incidentId, (current) => {
     const owner = mitigatedByAnother(current, state.executionArn) ? current.executionArn : state.executionArn;
@@ -190,9 +194,11 @@ export async function analyseIncident(
     runnable: plan.filter(isRunnable).length,
   });
 
-  return {
+  // A cause an earlier open incident already suspects merges this one into it (merge.ts); then nothing acts here.
+  return groupBySharedCause({
     ...state,
+    collected,
     analysis: { correlation: stored, plan, mode: config.policy.mode, alertType, sloTenantCount: scope.count, analysedAt: now },
     progress: { ...state.progress, round: nextRound(plan, [], 0, config.maxRounds, alertType), decision: 'pending' },
-  };
+  }, runtime, deps, now);
 }

@@ -10,8 +10,13 @@ import { join } from 'node:path';
 import type { AutoScalingScope } from '../../adapters/collectors/autoscaling';
 import type { CodeDeployScope } from '../../adapters/collectors/codedeploy';
 import type { ColdStartScope } from '../../adapters/collectors/lambda-cold-starts';
+import type { LoadBaseline } from '../../adapters/collectors/load';
+import { LOAD_BASELINES } from '../../adapters/collectors/load';
+import type { LogsInsightsScope } from '../../adapters/collectors/logs-insights';
 import type { RdsScope } from '../../adapters/collectors/rds';
+import type { XRayScope } from '../../adapters/collectors/xray';
 import type { MitigationPolicy } from '../../domain/mitigation';
+import type { MetricDefinition } from '../../domain/model';
 import { validateMitigationPolicy } from '../../domain/mitigation';
 
 /** The variable naming the bundled file, and the file's name. */
@@ -30,12 +35,43 @@ export const WORKFLOW_ENVIRONMENT = {
   forensicKmsKeyId: 'FORENSIC_KMS_KEY_ID',
 } as const;
 
-/** The resources of one SLO, in the scope shape each collector takes. */
+/** Traces of one SLO's tenants (X-Ray): where the failing requests fail. */
+export interface XRayEvidenceConfig {
+  readonly scope: XRayScope;
+  /** Trace summaries read at most per incident. */
+  readonly maxTraces: number;
+}
+
+/** Error lines of one SLO's tenants (CloudWatch Logs Insights). */
+export interface LogsEvidenceConfig {
+  readonly scope: LogsInsightsScope;
+  /** The query is stopped and reported unavailable after this many seconds (below the function's timeout). */
+  readonly queryTimeoutSeconds: number;
+  /** Rows (distinct message, tenant and log group) the query returns at most. */
+  readonly maxResults: number;
+}
+
+/** The tenant's request rate against its own baseline. */
+export interface LoadEvidenceConfig {
+  /** A sustained rate of at least this multiple of the baseline is overload. */
+  readonly trafficJumpFactor: number;
+  readonly baseline: LoadBaseline;
+  /** Counts requests with this metric instead of the SLI's `total` expression; null: the SLI's. */
+  readonly requestMetric: MetricDefinition | null;
+}
+
+/**
+ * The resources of one SLO, in the scope shape each collector takes. Traces, logs and load are optional:
+ * an SLO without them has no such collector at all (not an `unavailable` one).
+ */
 export interface SloResources {
   readonly autoscaling: AutoScalingScope;
   readonly codedeploy: CodeDeployScope;
   readonly rds: Required<RdsScope>;
   readonly lambda: ColdStartScope;
+  readonly xray?: XRayEvidenceConfig;
+  readonly logs?: LogsEvidenceConfig;
+  readonly load?: LoadEvidenceConfig;
 }
 
 export interface WorkflowRuntimeConfig {
@@ -69,6 +105,42 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 function given(value: unknown): string {
   return value === undefined ? 'nothing' : (JSON.stringify(value) ?? String(value)).slice(0, 120);
+}
+
+const isText = (value: unknown): boolean => typeof value === 'string' && value !== '';
+const isCount = (value: unknown): boolean => typeof value === 'number' && Number.isInteger(value) && value >= 1;
+
+/** The optional evidence sections of one SLO: only the fields this code reads, each named when wrong. */
+function checkEvidence(resources: Record<string, unknown>, path: string, problems: string[]): void {
+  const check = (field: string, value: unknown, ok: (v: unknown) => boolean, allowed: string): void => {
+    if (!ok(value)) problems.push(`${path}.${field}: must be ${allowed}, got ${given(value)}`);
+  };
+  const section = (key: string): Record<string, unknown> | null => {
+    const value = resources[key];
+    if (value === undefined) return null;
+    if (isObject(value)) return value;
+    problems.push(`${path}.${key}: must be an object or absent, got ${given(value)}`);
+    return null;
+  };
+  const xray = section('xray');
+  if (xray !== null) {
+    check('xray.scope.tenantAnnotation', isObject(xray.scope) ? xray.scope.tenantAnnotation : undefined, isText, 'a non-empty string');
+    check('xray.maxTraces', xray.maxTraces, isCount, 'an integer >= 1');
+  }
+  const logs = section('logs');
+  if (logs !== null) {
+    const scope = isObject(logs.scope) ? logs.scope : {};
+    check('logs.scope.logGroups', scope.logGroups, (v) => Array.isArray(v) && v.length > 0, 'a non-empty array');
+    check('logs.scope.tenantField', scope.tenantField, isText, 'a non-empty string');
+    check('logs.queryTimeoutSeconds', logs.queryTimeoutSeconds, isCount, 'an integer >= 1');
+    check('logs.maxResults', logs.maxResults, isCount, 'an integer >= 1');
+  }
+  const load = section('load');
+  if (load !== null) {
+    check('load.trafficJumpFactor', load.trafficJumpFactor, (v) => typeof v === 'number' && Number.isFinite(v) && v >= 1, 'a number >= 1');
+    check('load.baseline', load.baseline, (v) => (LOAD_BASELINES as readonly unknown[]).includes(v), `one of ${LOAD_BASELINES.join(', ')}`);
+    check('load.requestMetric', load.requestMetric, (v) => v === null || (isObject(v) && isText(v.id) && isText(v.metricName) && isText(v.stat)), 'null or a metric with id, metricName and stat');
+  }
 }
 
 const RESOURCE_LISTS: readonly [keyof SloResources, string][] = [
@@ -128,6 +200,7 @@ export function parseWorkflowConfig(raw: string | undefined): WorkflowRuntimeCon
         const items = isObject(scope) ? scope[list] : undefined;
         if (!Array.isArray(items)) problems.push(`resources.${slo}.${collector}.${list}: must be an array, got ${given(items)}`);
       }
+      if (isObject(resources)) checkEvidence(resources, `resources.${slo}`, problems);
     }
   }
   if (problems.length > 0) throw new WorkflowConfigError(problems);
@@ -136,4 +209,10 @@ export function parseWorkflowConfig(raw: string | undefined): WorkflowRuntimeCon
 
 export function resourcesOf(config: WorkflowRuntimeConfig, slo: string): SloResources {
   return config.resources[slo] ?? EMPTY_SLO_RESOURCES;
+}
+
+/** The optional sources (traces, logs, load) at least one SLO configures: the workflow has a branch for each. */
+export function configuredOptionalSources(config: Pick<WorkflowRuntimeConfig, 'resources'>): ('xray' | 'logs' | 'load')[] {
+  const all = Object.values(config.resources);
+  return (['xray', 'logs', 'load'] as const).filter((source) => all.some((resources) => resources[source] !== undefined));
 }

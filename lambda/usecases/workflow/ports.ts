@@ -7,7 +7,10 @@ import type { AutoScalingCollectorResult, AutoScalingScope } from '../../adapter
 import type { CodeDeployCollectorResult, CodeDeployScope } from '../../adapters/collectors/codedeploy';
 import type { CollectorReport, CollectRequest } from '../../adapters/collectors/common';
 import type { ColdStartScope } from '../../adapters/collectors/lambda-cold-starts';
+import type { LoadScope } from '../../adapters/collectors/load';
+import type { LogsInsightsScope } from '../../adapters/collectors/logs-insights';
 import type { RdsScope } from '../../adapters/collectors/rds';
+import type { XRayScope } from '../../adapters/collectors/xray';
 import type { ForensicLocation } from '../../adapters/forensics-s3';
 import type { AlertEvent } from '../../domain/alert-message';
 import type { ActionKind, ActionResult, PlannedAction } from '../../domain/model';
@@ -23,11 +26,35 @@ export interface ForensicWriter {
   write(incidentId: string, bundle: object, now: number): Promise<ForensicLocation>;
 }
 
+/** One collector run; it never throws (API errors and bad scope come back as `unavailable`). */
+export interface EvidenceCollector<Scope> {
+  collect(request: CollectRequest<Scope>): Promise<CollectorReport>;
+}
+
+/** Per-SLO bounds of the traces collector (its collector is built with them). */
+export interface TraceLimits {
+  readonly maxTraces: number;
+}
+
+/** Per-SLO bounds of the logs collector: the query's deadline and its row limit. */
+export interface LogQueryLimits {
+  readonly queryTimeoutSeconds: number;
+  readonly maxRows: number;
+}
+
+/**
+ * The collectors. Traces, logs and load are optional: a wiring without one reports an SLO that configures it
+ * as `unavailable`; the per-SLO limits are applied by building the collector for each run (it is only a
+ * wrapper around a client built once).
+ */
 export interface Collectors {
   readonly autoscaling: { collect(request: CollectRequest<AutoScalingScope>): Promise<AutoScalingCollectorResult> };
   readonly codedeploy: { collect(request: CollectRequest<CodeDeployScope>): Promise<CodeDeployCollectorResult> };
   readonly rds: { collect(request: CollectRequest<RdsScope>): Promise<CollectorReport> };
   readonly lambda: { collect(request: CollectRequest<ColdStartScope>): Promise<CollectorReport> };
+  readonly xray?: (limits: TraceLimits) => EvidenceCollector<XRayScope>;
+  readonly logs?: (limits: LogQueryLimits) => EvidenceCollector<LogsInsightsScope>;
+  readonly load?: EvidenceCollector<LoadScope>;
 }
 
 /** Changes one resource as planned; throws ActionRefusedError when the action must not run (nothing changed). */

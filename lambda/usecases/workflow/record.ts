@@ -58,7 +58,8 @@ export function forensicBundle(state: WorkflowState, incident: Incident, now: nu
     executionArn: state.executionArn,
     input: state.input,
     incident,
-    context: state.collected ?? null,
+    // Analyse drops branches the SLO does not configure; a failure before it must not show them either.
+    context: state.collected?.filter((outcome) => outcome.notConfigured !== true) ?? null,
     correlation: state.analysis?.correlation ?? null,
     plan: state.analysis?.plan ?? [],
     mode: state.analysis?.mode ?? null,

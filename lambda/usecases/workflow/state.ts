@@ -26,9 +26,14 @@ export const MAX_RANKED_CAUSES = 10;
 /** Tenants whose burn sample is kept per validation round (worst first); the rest are counted. */
 export const MAX_SAMPLED_TENANTS = 50;
 
-/** The four collectors, one Parallel branch each. */
-export type CollectorSource = Extract<EvidenceSource, 'autoscaling' | 'rds' | 'codedeploy' | 'lambda'>;
-export const COLLECTOR_SOURCES: readonly CollectorSource[] = ['autoscaling', 'rds', 'codedeploy', 'lambda'];
+/** Infrastructure events: one Parallel branch each, always (an SLO with nothing mapped reports not checked). */
+export type InfrastructureSource = Extract<EvidenceSource, 'autoscaling' | 'rds' | 'codedeploy' | 'lambda'>;
+export const INFRASTRUCTURE_SOURCES: readonly InfrastructureSource[] = ['autoscaling', 'rds', 'codedeploy', 'lambda'];
+/** Traces, logs and load: a branch only when some SLO configures the source; absent for the SLOs that do not. */
+export type OptionalSource = Extract<EvidenceSource, 'xray' | 'logs' | 'load'>;
+export const OPTIONAL_SOURCES: readonly OptionalSource[] = ['xray', 'logs', 'load'];
+export type CollectorSource = InfrastructureSource | OptionalSource;
+export const COLLECTOR_SOURCES: readonly CollectorSource[] = [...INFRASTRUCTURE_SOURCES, ...OPTIONAL_SOURCES];
 
 /** Written into the state by the definition's first state, so Wait states can read it (and tests override it). */
 export interface WorkflowSettings {
@@ -47,6 +52,12 @@ export interface CollectorOutcome {
   readonly deployments: readonly DeploymentResource[];
   /** Auto Scaling groups read, for sizing a scale-out. */
   readonly autoScalingGroups: readonly AutoScalingGroupResource[];
+  /**
+   * True when this SLO does not configure the source (another SLO does, so the branch exists): Analyse drops
+   * the outcome, and the correlation and forensic bundle never show it.
+   * @default false
+   */
+  readonly notConfigured?: boolean;
 }
 
 /** The correlation with its ranking capped to MAX_RANKED_CAUSES. */

@@ -67,6 +67,7 @@ describe('LoadCollector', () => {
           tenant: 'acme',
           trafficJumpFactor: 2.67,
           factorThreshold: 2,
+          baseline: 'larger-of-both',
           peakRequestsPerMinute: 400,
           windowMeanRequestsPerMinute: 300,
           dayMedianRequestsPerMinute: 110,
@@ -115,6 +116,34 @@ describe('LoadCollector', () => {
       },
       { Id: 't0', Expression: 'FILL(q0_mRequests, 0)', Label: 'acme total', Period: 60, ReturnData: true },
     ]);
+  });
+
+  it.each([
+    {
+      baseline: 'previous-24h-median' as const,
+      // Only the 24 h median 110 counts: 400 / 110 = 3.64; no week-ago call is made.
+      spans: [[FROM - DAY_MS, TO]],
+      factor: 3.64,
+      text: '3.64x its baseline of 110/min (median 110/min over the previous 24 h)',
+    },
+    {
+      baseline: 'same-hour-last-week' as const,
+      // Only last week's 150 counts: 400 / 150 = 2.67; the recent call reads the window alone.
+      spans: [[FROM, TO], [FROM - WEEK, TO - WEEK]],
+      factor: 2.67,
+      text: '2.67x its baseline of 150/min (150/min a week earlier)',
+    },
+  ])('compares with the $baseline baseline only, reading only the history it needs', async ({ baseline, spans, factor, text }) => {
+    // Prepare: the recent call is answered whatever its start, so the window is seen either way.
+    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [series('t0', [...DAY, ...JUMP])] });
+    cloudwatch.on(GetMetricDataCommand, { StartTime: new Date(FROM - WEEK) }).resolves({ MetricDataResults: [series('t0', minutes(FROM - WEEK, 30, 150))] });
+    // Act
+    const { items } = await collectOk({ slo: SLO, baseline });
+    // Assess
+    const inputs = cloudwatch.commandCalls(GetMetricDataCommand).map((call) => call.args[0].input);
+    expect(inputs.map((input) => [input.StartTime?.getTime(), input.EndTime?.getTime()])).toEqual(spans);
+    expect(items[0]?.details).toMatchObject({ baseline, trafficJumpFactor: factor });
+    expect(items[0]?.summary).toContain(text);
   });
 
   it('compares each incident tenant with its own baseline', async () => {
@@ -181,6 +210,7 @@ describe('LoadCollector', () => {
     ['no tenants', [], SCOPE, 'request.tenants must be at least one tenant id (load is compared per tenant); got []'],
     ['a factor below 1', ['acme'], { slo: SLO, trafficJumpFactor: 0.5 }, 'scope.trafficJumpFactor must be a finite number >= 1; got 0.5'],
     ['a negative rate floor', ['acme'], { slo: SLO, minRequestsPerMinute: -1 }, 'scope.minRequestsPerMinute must be a finite number >= 0; got -1'],
+    ['an unknown baseline', ['acme'], { slo: SLO, baseline: 'yesterday' as never }, 'scope.baseline must be one of previous-24h-median, same-hour-last-week, larger-of-both; got "yesterday"'],
   ])('reports %s as unavailable, naming the field', async (_sentence, tenants, scope, message) => {
     // Act
     const result = await collector().collect({ from: FROM, to: TO, tenants, scope });

@@ -94,6 +94,10 @@ describe('traceFilterExpression', () => {
     expect(traceFilterExpression('tenant', [])).toBe(FAILING);
   });
 
+  it('narrows to one service when the scope names it, quoted like a tenant', () => {
+    expect(traceFilterExpression('tenant', ['acme'], 'api "edge"')).toBe(`(annotation.tenant = "acme") AND ${FAILING} AND service("api \\"edge\\"")`);
+  });
+
   it.each([
     ['a tenant with a newline', 'tenant', ['acme', 'evil\nx'], 'request.tenants[1] must be a non-empty string without control characters; got "evil\\nx"'],
     ['an empty tenant', 'tenant', [''], 'request.tenants[0] must be a non-empty string without control characters; got ""'],
@@ -178,6 +182,16 @@ describe('XRayCollector', () => {
     // Assess
     expect(xray.commandCalls(GetTraceSummariesCommand)).toHaveLength(1);
     expect(details.capsHit).toEqual([note]);
+  });
+
+  it('stops reading traces at maxTraces while the service graph keeps maxItems', async () => {
+    // Prepare: 3 failing traces, 3 services in the graph
+    xray.on(GetTraceSummariesCommand).resolves({ TraceSummaries: [1, 2, 3].map(() => trace('acme', [cause('api', 'orders-db')])) });
+    xray.on(GetServiceGraphCommand).resolves({ Services: [...graph('orders-db', 10, 0, 0.1), { ReferenceId: 2, Name: 'cache' }] });
+    // Act
+    const { details } = await collectOk({ maxTraces: 2 });
+    // Assess
+    expect(details.capsHit).toEqual(['GetTraceSummaries: stopped at maxItems (2)']);
   });
 
   it('clamps a window longer than 24 hours to its last 24 hours and notes it', async () => {
