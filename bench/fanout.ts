@@ -4,7 +4,9 @@
  * (`runEvaluatorTick` with the item `{ time, shard }`, as the handler runs it). Every shard is its own simulated
  * Lambda: its own CloudWatch client and metric source, its own EvaluatorCache kept between ticks (a warm container).
  * What the shards share is what they share in AWS: one CloudWatch with one GetMetricData (and one ListMetrics) TPS
- * quota and per-call latency (bench/cloudwatch.ts), and one state store with conditional writes.
+ * quota and per-call latency (bench/cloudwatch.ts), one state store with conditional writes, and the tenant roster
+ * (bench/memory-roster.ts) that the `Discover` task (bound to `runTenantDiscovery`, its own simulated Lambda)
+ * writes once per refresh interval and every shard reads, so ListMetrics is called once per discovery tick.
  *
  * All shards run in this one Node.js process, so they share its CPU (two cores here), where in AWS each has its own
  * vCPU share: the measured wall time is an upper bound of a tick's wall time in AWS when the evaluator's CPU matters.
@@ -17,18 +19,19 @@ import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { CloudWatchMetricSource } from '../lambda/adapters/cloudwatch-metric-source';
 import { MINUTE_MS } from '../lambda/domain/model';
 import type { IncidentWorkflowInput, Log, WorkflowStarter } from '../lambda/ports';
-import { runEvaluatorTick } from '../lambda/handlers/evaluator';
+import { runEvaluatorTick, runTenantDiscovery } from '../lambda/handlers/evaluator';
 import type { EvaluatorWiring } from '../lambda/handlers/evaluator';
 import type { ShardSpec } from '../lambda/domain/shards';
 import { fineHorizonMinutes, newEvaluatorCache } from '../lambda/usecases/evaluate-tick';
 import type { EvaluatorCache } from '../lambda/usecases/evaluate-tick';
-import { EvaluatorFanout } from '../lib/constructs/evaluator-fanout';
+import { DISCOVER_STATE, EvaluatorFanout } from '../lib/constructs/evaluator-fanout';
 import type { EvaluatorFanoutSettings } from '../lib/config/normalize';
 import { ensurePromiseWithResolvers, LOCAL_ACCOUNT, LOCAL_REGION, WorkflowDefinitionError } from '../cli/local/workflow-runner';
 import type { Json } from '../cli/local/workflow-runner';
 import { BenchCloudWatch, loadProfiles, loadWindow, trafficProfiles } from './cloudwatch';
 import type { LatencyRange, TrafficProfile } from './cloudwatch';
 import { CountingStateStore } from './counting-state-store';
+import { MemoryTenantRoster } from './memory-roster';
 import { MemoryStateStore } from './memory-state-store';
 import { tenantCapacity } from './quotas';
 import type { AccountQuotas, TenantCapacity } from './quotas';
@@ -51,6 +54,8 @@ export class FanoutOptionError extends Error {
 export interface FanoutHooks {
   /** Runs inside a shard's invocation before it evaluates; throwing fails that invocation (the Lambda failed). */
   beforeShard?(shard: ShardSpec, minute: number): void | Promise<void>;
+  /** Runs inside the discovery invocation before it lists tenants; throwing fails it (and so the tick). */
+  beforeDiscover?(minute: number): void | Promise<void>;
 }
 
 export interface FanoutOptions {
@@ -75,6 +80,14 @@ export interface FanoutOptions {
   readonly hooks?: FanoutHooks;
 }
 
+/** The discovery invocation of one tick, before its shards. */
+export interface DiscoveryRun {
+  readonly wallMs: number;
+  /** Tenants listed with ListMetrics and stored in the roster; null when the roster was fresh (nothing listed). */
+  readonly listed: number | null;
+  readonly error: string | null;
+}
+
 /** One shard invocation within one tick. */
 export interface ShardRun {
   readonly index: number;
@@ -95,8 +108,10 @@ export interface FanoutTick {
   /** This process's CPU during the tick and its late shards, the local CloudWatch's own work excluded (every shard together). */
   readonly cpuMs: number;
   readonly succeeded: boolean;
-  /** The execution's error (`EvaluatorShardsFailed`, a timeout) and cause, when it did not succeed. */
+  /** The execution's error (`EvaluatorShardsFailed`, `EvaluatorDiscoveryFailed`, a timeout) and cause, when it did not succeed. */
   readonly error: string | null;
+  /** The tick's discovery invocation (null if the execution ended before it ran). */
+  readonly discovery: DiscoveryRun | null;
   readonly shards: readonly ShardRun[];
   /** Shard invocations that ended before the execution did. */
   readonly shardsFinished: number;
@@ -180,11 +195,21 @@ class RecordingWorkflowStarter implements WorkflowStarter {
   }
 }
 
+/** The simulated time: the instant of the tick being run (the roster expires by it). */
+export class TickClock {
+  at = BENCH_START;
+  now(): number {
+    return this.at;
+  }
+}
+
 export interface FanoutWorld {
   readonly config: BenchConfig;
   readonly tenants: readonly string[];
   readonly cw: BenchCloudWatch;
   readonly store: CountingStateStore;
+  readonly clock: TickClock;
+  readonly roster: MemoryTenantRoster;
 }
 
 /** The bench's world (bench/harness.ts builds the same for one invocation), with optional burning tenants. */
@@ -206,7 +231,8 @@ export async function buildFanoutWorld(options: Pick<FanoutOptions, 'tenants' | 
   cw.listTenantMetrics(BENCH_SLI.namespace, BENCH_SLI.totalMetric, BENCH_SLI.dimensions, BENCH_SLI.tenantDimension, tenants);
   const inner = new MemoryStateStore();
   await seedStates(inner, slo, tenants, BENCH_START);
-  return { config, tenants, cw, store: new CountingStateStore(inner) };
+  const clock = new TickClock();
+  return { config, tenants, cw, store: new CountingStateStore(inner), clock, roster: new MemoryTenantRoster(clock) };
 }
 
 function validate(options: FanoutOptions): void {
@@ -235,19 +261,23 @@ export async function runFanout(options: FanoutOptions, prebuilt?: FanoutWorld):
     // A Task without TimeoutSeconds times out after 60 s under the States Language (the local runner applies it);
     // in AWS the evaluator function's own timeout bounds it. Raised with the execution's, to measure beyond.
     const task = (definition.States.EvaluateShards as { ItemProcessor?: { States: Record<string, { TimeoutSeconds?: number }> } }).ItemProcessor?.States[SHARD_TASK_STATE];
+    const discover = definition.States[DISCOVER_STATE] as { TimeoutSeconds?: number } | undefined;
     if (task === undefined) throw new WorkflowDefinitionError(`the fan-out definition has no ${SHARD_TASK_STATE} state in its Map`);
+    if (discover === undefined) throw new WorkflowDefinitionError(`the fan-out definition has no ${DISCOVER_STATE} state`);
     task.TimeoutSeconds = options.timeoutSeconds;
+    discover.TimeoutSeconds = options.timeoutSeconds;
   }
   const machine = new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
 
   const log = new ProblemLog();
   const workflow = new RecordingWorkflowStarter();
-  const { config, cw, store } = world;
+  const { config, cw, store, roster, clock } = world;
   // One wiring and one cache per shard, made at its first invocation and kept: a warm container per shard.
   const containers = new Map<number, { wiring: EvaluatorWiring; cache: EvaluatorCache }>();
   let tickMinute = 0;
   let evaluatedCount = new Map<string, number>();
   let shardRuns: ShardRun[] = [];
+  let discovery: DiscoveryRun | null = null;
   let inFlight = 0;
   let maxInFlight = 0;
   // Invocations still running when an execution ends (timed out) go on, as a Lambda does: the next tick waits for them.
@@ -259,6 +289,7 @@ export async function runFanout(options: FanoutOptions, prebuilt?: FanoutWorld):
     const created = {
       wiring: {
         config: config.runtime,
+        roster,
         deps: {
           metrics: new CloudWatchMetricSource(cw.client(), { maxConcurrentRequests: config.runtime.evaluator.maxConcurrentRequests, logger: log }),
           store,
@@ -274,6 +305,21 @@ export async function runFanout(options: FanoutOptions, prebuilt?: FanoutWorld):
     };
     containers.set(index, created);
     return created;
+  };
+
+  // The discovery is its own function invocation: its own metric source, sharing the account's CloudWatch.
+  const discoveryMetrics = new CloudWatchMetricSource(cw.client(), { maxConcurrentRequests: config.runtime.evaluator.maxConcurrentRequests, logger: log });
+  const discover = async (input: Json): Promise<Json> => {
+    const started = performance.now();
+    try {
+      await options.hooks?.beforeDiscover?.(tickMinute);
+      const report = await runTenantDiscovery(input, BENCH_START + tickMinute * MINUTE_MS, { config: config.runtime, deps: { metrics: discoveryMetrics, log }, roster });
+      discovery = { wallMs: performance.now() - started, listed: report.slos.reduce<number | null>((sum, s) => (s.tenants === null ? sum : (sum ?? 0) + s.tenants), null), error: null };
+      return { discoveredAt: report.discoveredAt };
+    } catch (error) {
+      discovery = { wallMs: performance.now() - started, listed: null, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
+      throw error;
+    }
   };
 
   const evaluateShard = (input: Json): Promise<Json> => {
@@ -319,8 +365,10 @@ export async function runFanout(options: FanoutOptions, prebuilt?: FanoutWorld):
   const ticks: FanoutTick[] = [];
   for (const minute of options.minutes) {
     tickMinute = minute;
+    clock.at = BENCH_START + minute * MINUTE_MS;
     evaluatedCount = new Map();
     shardRuns = [];
+    discovery = null;
     maxInFlight = 0;
     const starts = workflow.started.length;
     const counters = { ...cw.counters };
@@ -329,7 +377,12 @@ export async function runFanout(options: FanoutOptions, prebuilt?: FanoutWorld):
     const wallStart = performance.now();
     const execution = machine.run(
       { time: new Date(BENCH_START + minute * MINUTE_MS).toISOString() },
-      { overrides: { taskResourceLocalHandlers: { [SHARD_TASK_STATE]: evaluateShard }, retryIntervalOverrides: { [SHARD_TASK_STATE]: 0 } } },
+      {
+        overrides: {
+          taskResourceLocalHandlers: { [DISCOVER_STATE]: discover, [SHARD_TASK_STATE]: evaluateShard },
+          retryIntervalOverrides: { [DISCOVER_STATE]: 0, [SHARD_TASK_STATE]: 0 },
+        },
+      },
     );
     let error: string | null = null;
     try {
@@ -349,6 +402,7 @@ export async function runFanout(options: FanoutOptions, prebuilt?: FanoutWorld):
       cpuMs: Math.round((cpu.user + cpu.system) / 1000 - (cw.serviceCpuMicros - serviceMicros) / 1000),
       succeeded: error === null,
       error,
+      discovery: roundedDiscovery(discovery),
       shards: [...shardRuns].sort((a, b) => a.index - b.index),
       shardsFinished: finishedInTime,
       shardsFinishedAfterEnd: shardRuns.length - finishedInTime,
@@ -382,6 +436,10 @@ export async function runFanout(options: FanoutOptions, prebuilt?: FanoutWorld):
   };
 }
 
+function roundedDiscovery(run: DiscoveryRun | null): DiscoveryRun | null {
+  return run === null ? null : { ...run, wallMs: Math.round(run.wallMs) };
+}
+
 /** `EvaluatorShardsFailed: <cause>` for a failed execution, or the timeout / abort as the library reports it. */
 function describeExecutionError(caught: unknown): string {
   if (!(caught instanceof Error)) return String(caught);
@@ -399,7 +457,6 @@ export function capacityOf(run: FanoutRun, tick: FanoutTick, quotas: AccountQuot
   return tenantCapacity(
     {
       tenants: run.tenants,
-      shards: run.shards,
       getMetricDataCalls: tick.getMetricDataCalls,
       datapoints: tick.datapoints,
       discovered: tick.listMetricsCalls > 0,

@@ -156,7 +156,7 @@ async function buildWorld(options: HarnessOptions): Promise<World> {
   } else {
     inner = new MemoryStateStore();
   }
-  await seedStates(inner, slo, tenants, BENCH_START);
+  await seedStates(inner, slo, tenants, BENCH_START, runtime.evaluator.heartbeatMinutes);
   return { config, tenants, cw, store: new CountingStateStore(inner), log: new CountingLog(), dynamo };
 }
 

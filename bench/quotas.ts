@@ -40,15 +40,14 @@ export const DEFAULT_QUOTAS: AccountQuotas = {
   expressMaxSeconds: 300,
 };
 
-/** What one measured tick asked of the account, for `tenants` tenants over `shards` shards. */
+/** What one measured tick asked of the account, for `tenants` tenants over however many shards. */
 export interface TickDemand {
   readonly tenants: number;
-  readonly shards: number;
   readonly getMetricDataCalls: number;
   readonly datapoints: number;
   /** Whether the tick discovered tenants (ListMetrics), as the first tick and one tick in 15 do by default. */
   readonly discovered: boolean;
-  /** Simulated latency of one ListMetrics page, ms: a shard pages through every tenant one page after another. */
+  /** Simulated latency of one ListMetrics page, ms: the discovery pages through every tenant one page after another. */
   readonly listMetricsLatencyMs: number;
   /** The slowest shard's wall time, ms, and how many tenants it evaluated (per-shard throughput). */
   readonly slowestShardMs: number;
@@ -70,9 +69,10 @@ export interface TenantCapacity {
  * linearly with tenants (calls and datapoints per tenant stay as measured, and so does the shard count S):
  * - GetMetricData TPS:   tps x period x (tenants per call)
  * - datapoints/s:        dps x period / (datapoints per tenant)
- * - ListMetrics TPS:     every shard lists every tenant (each needs the SLO's whole population for incident
- *                        grouping), so S x N / pageSize pages must fit in tps x period: N = tps x period x pageSize / S
- * - ListMetrics paging:  one shard's pages follow each other: N / pageSize x latency <= period
+ * - ListMetrics TPS:     one discovery per tick lists every tenant and stores the roster every shard reads (each
+ *                        shard needs the SLO's whole population for incident grouping, but not its own ListMetrics),
+ *                        so N / pageSize pages must fit in tps x period: N = tps x period x pageSize, whatever S
+ * - ListMetrics paging:  the discovery's pages follow each other: N / pageSize x latency <= period
  * - shard throughput:    at most min(inline Map, Lambda concurrency) shards at once, each evaluating what the slowest
  *                        measured shard did per second, for the whole period
  */
@@ -85,7 +85,7 @@ export function tenantCapacity(demand: TickDemand, quotas: AccountQuotas = DEFAU
     bounds['GetMetricData datapoints/s'] = (quotas.getMetricDataDatapointsPerSecond * periodSeconds) / (demand.datapoints / demand.tenants);
   }
   if (demand.discovered) {
-    bounds['ListMetrics TPS'] = (quotas.listMetricsTps * periodSeconds * quotas.listMetricsPageSize) / demand.shards;
+    bounds['ListMetrics TPS'] = quotas.listMetricsTps * periodSeconds * quotas.listMetricsPageSize;
     if (demand.listMetricsLatencyMs > 0) bounds['ListMetrics paging'] = ((periodSeconds * 1000) / demand.listMetricsLatencyMs) * quotas.listMetricsPageSize;
   }
   if (demand.slowestShardMs > 0) {

@@ -2,9 +2,10 @@
  * What every benchmark run evaluates: one SLO with every documented default (the SRE Workbook policy, tenant
  * discovery every 15 minutes, the default evaluator settings), N tenants, and a simulated hour of ticks.
  */
-import { MINUTE_MS, STATE_SCHEMA_VERSION } from '../lambda/domain/model';
+import { STATE_SCHEMA_VERSION } from '../lambda/domain/model';
 import type { RuntimeConfig, SloDefinition, TenantAlertState } from '../lambda/domain/model';
 import type { StateStore } from '../lambda/ports';
+import { lastHeartbeatBefore } from '../lambda/domain/alert-state';
 import { mapWithConcurrency } from '../lambda/adapters/concurrency';
 import { normalizeBurnwatchProps } from '../lib/config/normalize';
 import type { EvaluatorFunctionSettings } from '../lib/config/normalize';
@@ -70,12 +71,13 @@ export interface PlannedTick {
 export type TickPlanKind = 'hour' | 'sampled';
 
 /**
- * `hour`: all 60 ticks. `sampled`: one tick of each kind the hour has, weighted by how often it occurs (weights sum
- * to 60). For the evaluator: minute 0 (tenant discovery, the hourly refresh and every tenant's heartbeat write),
- * minute 30 (discovery, as at 15 and 45) and minute 31 (only the fine query and the evaluation; 56 such ticks).
- * Mid-hour ticks stand for the hour's mean: the fine series grows from 6 to 7 hours of minutes as the hour passes.
- * The naive loop has no hourly tier and writes every tick, so its ticks differ only by discovery: minute 30 (the
- * first tick a run makes discovers, as 4 ticks an hour do) and minute 31 (56).
+ * `hour`: all 60 ticks. `sampled`: the ticks of each kind the hour has, weighted by how often the kind occurs
+ * (weights sum to 60). For the evaluator: minute 0 (a cold container: tenant discovery, the hourly refresh and a full
+ * read of the fine tier), minutes 1 to 14 (ordinary ticks: the newest minutes and the heartbeats that come due,
+ * about one tenant in 59 each; 56 such ticks, so weight 4 each) and minute 15 (discovery, as at 30 and 45). The ticks
+ * are consecutive because each depends on the one before: a tick after a gap would read the missed minutes and write
+ * the missed heartbeats. The naive loop has no cache and writes every tick, so its ticks differ only by discovery:
+ * minute 30 (the first tick a run makes discovers, as 4 ticks an hour do) and minute 31 (56).
  */
 export function tickPlan(kind: TickPlanKind, mode: 'burnwatch' | 'naive'): PlannedTick[] {
   if (kind === 'hour') return Array.from({ length: TICKS_PER_HOUR }, (_, minute) => ({ minute, weight: 1 }));
@@ -85,20 +87,24 @@ export function tickPlan(kind: TickPlanKind, mode: 'burnwatch' | 'naive'): Plann
       { minute: 31, weight: 56 },
     ];
   }
-  return [
-    { minute: 0, weight: 1 },
-    { minute: 30, weight: 3 },
-    { minute: 31, weight: 56 },
-  ];
+  const ordinary = Array.from({ length: 14 }, (_, index) => ({ minute: index + 1, weight: 4 }));
+  return [{ minute: 0, weight: 1 }, ...ordinary, { minute: 15, weight: 3 }];
 }
 
 /**
- * Every tenant's state as the previous hour's ticks left it: ok, no rule active, last written an hour before the
- * first tick (so its heartbeat falls on the first tick, with every other tenant's, as after a deployment).
+ * Every tenant's state as the previous hour's ticks left it: ok, no rule active, last written at its latest
+ * heartbeat instant before the first tick (heartbeats are spread by tenant, so about one in 59 comes due on any
+ * tick), on the same UTC day (so no daily history snapshot falls in the measured hour; BENCHMARKS.md adds it).
  */
-export async function seedStates(store: StateStore, slo: SloDefinition, tenants: readonly string[], start: number): Promise<void> {
-  const writtenAt = start - TICKS_PER_HOUR * MINUTE_MS;
+export async function seedStates(
+  store: StateStore,
+  slo: SloDefinition,
+  tenants: readonly string[],
+  start: number,
+  heartbeatMinutes = benchConfig().runtime.evaluator.heartbeatMinutes,
+): Promise<void> {
   await mapWithConcurrency(tenants, 16, async (tenant) => {
+    const writtenAt = lastHeartbeatBefore(tenant, start, heartbeatMinutes);
     const state: TenantAlertState = {
       schemaVersion: STATE_SCHEMA_VERSION,
       slo: slo.name,

@@ -129,3 +129,27 @@ export interface Log {
 export interface Notifier {
   publish(event: import("./domain/alert-message").AlertEvent): Promise<unknown>;
 }
+
+/** An SLO's tenant list as one discovery found it. */
+export interface TenantRosterSnapshot {
+  /** Sorted, without duplicates. */
+  readonly tenants: readonly string[];
+  /** The tick instant of the discovery, epoch ms. */
+  readonly discoveredAt: number;
+}
+
+/**
+ * The tenant lists a sharded evaluator discovers once per tick and every shard reads (DynamoDB in production), so
+ * ListMetrics is called once per tick rather than once per shard.
+ */
+export interface TenantRoster {
+  /**
+   * Stores `tenants` as the SLO's roster; a reader sees the previous complete roster until this one is complete.
+   * `conflict` when a roster discovered later is already stored (it is kept). Expires at `expiresAt` (epoch ms).
+   */
+  putRoster(slo: string, tenants: readonly string[], discoveredAt: number, expiresAt: number): Promise<WriteOutcome>;
+  /** The SLO's latest complete roster, or null when there is none (never written, or expired). */
+  getRoster(slo: string): Promise<TenantRosterSnapshot | null>;
+  /** When the SLO's latest roster was discovered, without reading its tenants; null when there is none. */
+  getDiscoveredAt(slo: string): Promise<number | null>;
+}

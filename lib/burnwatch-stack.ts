@@ -17,7 +17,6 @@ import { Evaluator } from './constructs/evaluator';
 import { IncidentWorkflow } from './constructs/incident-workflow';
 import { MonthlyReport } from './constructs/monthly-report';
 import { normalizeReportsProps } from './config/reports';
-import type { ReportsProps } from './config/reports';
 import { StateTable } from './constructs/state-table';
 import { applyBurnwatchNagSuppressions } from './nag-suppressions';
 
@@ -113,8 +112,7 @@ export class BurnwatchStack extends Stack {
       alarms: this.monitoring.alarms,
     });
 
-    // Until BurnwatchProps declares `reports` (lib/config/props.ts), it is read through this narrow view.
-    const reports = normalizeReportsProps((props.burnwatch as { readonly reports?: ReportsProps }).reports);
+    const reports = normalizeReportsProps(props.burnwatch.reports);
     if (reports.enabled) {
       this.monthlyReport = new MonthlyReport(this, 'MonthlyReport', {
         runtimeConfig: this.config.runtime,
@@ -124,7 +122,6 @@ export class BurnwatchStack extends Stack {
         alerts: this.alerts,
         logEncryptionKey: key,
       });
-      this.monthlyReport.acknowledgeNagFindings();
     }
 
     // For the command line and operators: where state lives and what to look at.

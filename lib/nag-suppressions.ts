@@ -9,6 +9,7 @@ import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { BurnwatchStack } from './burnwatch-stack';
 import type { IncidentWorkflow } from './constructs/incident-workflow';
 import { FUNCTION_RUNTIME } from './constructs/lambda-function';
+import { REPORT_PREFIX } from '../lambda/usecases/monthly-report';
 
 const XRAY_WILDCARD =
   'X-Ray tracing (Tracing.ACTIVE / tracingEnabled) adds xray:PutTraceSegments and xray:PutTelemetryRecords, which AWS ' +
@@ -44,6 +45,7 @@ export function applyBurnwatchNagSuppressions(stack: BurnwatchStack): void {
 
   acknowledgeIncidentWorkflow(stack.incidentWorkflow);
   acknowledgeEvaluatorFanout(stack);
+  acknowledgeMonthlyReport(stack);
 
   const pagerDutyRole = stack.alerts.pagerDutyFunction?.role;
   if (pagerDutyRole) {
@@ -79,6 +81,25 @@ function acknowledgeEvaluatorFanout(stack: BurnwatchStack): void {
     {
       id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
       reason: 'The EvaluateShard task\'s lambda:InvokeFunction grant (from LambdaInvoke) covers the evaluator\'s versions and aliases, of this one function only.',
+    },
+  );
+}
+
+function acknowledgeMonthlyReport(stack: BurnwatchStack): void {
+  const role = stack.monthlyReport?.function.role;
+  if (role === undefined) return;
+  Validations.of(role).acknowledge(
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: `cloudwatch:GetMetricData has no resource-level permissions (Resource must be "*"). ${XRAY_WILDCARD}`,
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::${findingText(role, stack.incidentWorkflow.forensicBucket.bucketArn)}/${REPORT_PREFIX}*]`,
+      reason: 's3:PutObject on the report prefix only: one object per month and format under reports/YYYY-MM/.',
+    },
+    {
+      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason: 'topic.grantPublish on the KMS-encrypted alert topic: SNS needs a data key of that one key to publish the announcement.',
     },
   );
 }

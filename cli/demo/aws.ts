@@ -14,10 +14,12 @@ import {
   type AutoScalingGroup,
 } from '@aws-sdk/client-auto-scaling';
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { GetQueryResultsCommand, StartQueryCommand, StopQueryCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { BatchGetDeploymentsCommand, ListDeploymentsCommand, StopDeploymentCommand, type DeploymentInfo } from '@aws-sdk/client-codedeploy';
 import { DescribeEventsCommand, type Event as RdsEvent } from '@aws-sdk/client-rds';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { PublishCommand } from '@aws-sdk/client-sns';
+import { GetServiceGraphCommand, GetTraceSummariesCommand } from '@aws-sdk/client-xray';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { AlertDocument } from '../../lambda/domain/alert-message';
 import { parseAlertDocument } from '../../lambda/domain/alert-message';
@@ -108,6 +110,7 @@ export class DemoAws {
     // No function's cold starts spike in these scenarios.
     coldStarts.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
     this.restores.push(() => coldStarts.restore());
+    this.mockTracesAndLogs();
   }
 
   restore(): void {
@@ -250,6 +253,22 @@ export class DemoAws {
         .filter((e) => (e.Date?.getTime() ?? 0) >= from && (e.Date?.getTime() ?? 0) <= to);
       return { Events };
     });
+  }
+
+  /**
+   * Scenarios hold no traces or log lines: an SLO that configures traces or logs finds none, and no call leaves the
+   * machine. (Load needs no mock: it reads the scenario's own request counts from the local CloudWatch.)
+   */
+  private mockTracesAndLogs(): void {
+    const xray = mockClient(this.clients.xray);
+    this.restores.push(() => xray.restore());
+    xray.on(GetTraceSummariesCommand).resolves({ TraceSummaries: [] });
+    xray.on(GetServiceGraphCommand).resolves({ Services: [] });
+    const logs = mockClient(this.clients.logs);
+    this.restores.push(() => logs.restore());
+    logs.on(StartQueryCommand).resolves({ queryId: 'demo-query' });
+    logs.on(GetQueryResultsCommand).resolves({ status: 'Complete', results: [] });
+    logs.on(StopQueryCommand).resolves({ success: true });
   }
 
   private mockAlertsAndForensics(): void {

@@ -9,10 +9,12 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { XRayClient } from '@aws-sdk/client-xray';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { AsgScaleOutAction } from '../../lambda/adapters/actions/asg-scale-out';
@@ -21,7 +23,10 @@ import { CloudWatchMetricSource } from '../../lambda/adapters/cloudwatch-metric-
 import { AutoScalingCollector } from '../../lambda/adapters/collectors/autoscaling';
 import { CodeDeployCollector } from '../../lambda/adapters/collectors/codedeploy';
 import { LambdaColdStartCollector } from '../../lambda/adapters/collectors/lambda-cold-starts';
+import { LoadCollector } from '../../lambda/adapters/collectors/load';
+import { LogsInsightsCollector } from '../../lambda/adapters/collectors/logs-insights';
 import { RdsCollector } from '../../lambda/adapters/collectors/rds';
+import { XRayCollector } from '../../lambda/adapters/collectors/xray';
 import { ForensicStore } from '../../lambda/adapters/forensics-s3';
 import type { LocalCloudWatch } from '../../lambda/adapters/local-cloudwatch';
 import { SnsNotifier } from '../../lambda/adapters/sns-notifier';
@@ -30,6 +35,7 @@ import { snsAlertPublisher } from '../../lambda/handlers/workflow';
 import type { WorkflowHandlers, WorkflowWiring } from '../../lambda/handlers/workflow';
 import type { Clock, GuardStore, IncidentWorkflowInput, Log, StateStore } from '../../lambda/ports';
 import type { WorkflowRuntimeConfig } from '../../lambda/usecases/workflow/config';
+import type { Collectors } from '../../lambda/usecases/workflow/ports';
 import type { WorkflowState } from '../../lambda/usecases/workflow/state';
 import type { NormalizedWorkflowConfig } from '../../lib/config/workflow';
 import { IncidentWorkflow } from '../../lib/constructs/incident-workflow';
@@ -113,6 +119,10 @@ export interface LocalAwsClients {
   readonly s3: S3Client;
   /** The cold-start collector's own client; the SLI metrics come from LocalCloudWatch's (a different instance). */
   readonly coldStartCloudWatch: CloudWatchClient;
+  /** Traces, for an SLO that configures `traces`. */
+  readonly xray: XRayClient;
+  /** Logs Insights, for an SLO that configures `logs`. */
+  readonly logs: CloudWatchLogsClient;
 }
 
 export function localAwsClients(): LocalAwsClients {
@@ -124,6 +134,8 @@ export function localAwsClients(): LocalAwsClients {
     sns: new SNSClient(config),
     s3: new S3Client(config),
     coldStartCloudWatch: new CloudWatchClient(config),
+    xray: new XRayClient(config),
+    logs: new CloudWatchLogsClient(config),
   };
 }
 
@@ -145,11 +157,29 @@ export function localWorkflowWiring(options: LocalWiringOptions): WorkflowWiring
   const metrics = new CloudWatchMetricSource(options.cloudwatch.client(), { sleep: async () => undefined, logger: log });
   const alerts = snsAlertPublisher(new SnsNotifier(clients.sns, { topicArn: LOCAL_ALERT_TOPIC_ARN, sleep: async () => undefined }));
   const forensics = new ForensicStore(clients.s3, { bucket: LOCAL_FORENSIC_BUCKET, region: LOCAL_REGION, ...noWait });
-  const collectors = {
+  // As lambda/handlers/workflow.ts wires them: traces and logs are built per run with the SLO's limits; load counts
+  // requests with the SLI's own expression, so it reads the LocalCloudWatch that holds the SLI metrics.
+  const collectors: Collectors = {
     autoscaling: new AutoScalingCollector(clients.autoscaling, noWait),
     codedeploy: new CodeDeployCollector(clients.codedeploy, noWait),
     rds: new RdsCollector(clients.rds, noWait),
     lambda: new LambdaColdStartCollector(clients.coldStartCloudWatch, noWait),
+    xray: (limits) => new XRayCollector(clients.xray, { maxTraces: limits.maxTraces, ...noWait }),
+    logs: (limits) => {
+      // Polls take no real time: the query's deadline runs on a clock that the polls' sleeps advance.
+      let polledMs = 0;
+      const startedAt = options.clock.now();
+      return new LogsInsightsCollector(clients.logs, {
+        queryTimeoutSeconds: limits.queryTimeoutSeconds,
+        maxRows: limits.maxRows,
+        clock: { now: () => startedAt + polledMs },
+        sleep: async (ms) => {
+          polledMs += ms;
+        },
+        ...noWait,
+      });
+    },
+    load: new LoadCollector(options.cloudwatch.client(), noWait),
   };
   const actions = {
     'codedeploy-rollback': new CodeDeployRollbackAction(clients.codedeploy, noWait),

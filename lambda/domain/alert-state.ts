@@ -4,14 +4,81 @@
  */
 import { DomainInputError, requirePositive } from './burn';
 import type { AlertLevel, AlertTransition, TenantAlertState, TenantEvaluation } from './model';
-import { LEVEL_RANK, MINUTE_MS, STATE_SCHEMA_VERSION } from './model';
+import { DAY_MS, LEVEL_RANK, MINUTE_MS, STATE_SCHEMA_VERSION } from './model';
 import { activeRuleNames } from './rules';
 
 export interface AlertStateSettings {
   /** A level drops only after no rule of that level fired for this long. */
   readonly resolveAfterMinutes: number;
-  /** Unchanged state is rewritten at least this often so readers can tell live tenants from stale ones. */
+  /**
+   * Unchanged state is rewritten at least this often so readers can tell live tenants from stale ones; each tenant
+   * at its own minute (see `heartbeatDue`).
+   */
   readonly heartbeatMinutes: number;
+}
+
+const HASH_OFFSET_BASIS = 0x811c9dc5;
+const HASH_PRIME = 0x01000193;
+// Salted so the offset does not follow the shard (fnv1a32(tenant) % count): with 4 shards and a 60-minute
+// heartbeat, an unsalted hash would give each shard only every 4th minute.
+const HEARTBEAT_SALT = 'heartbeat:';
+
+/** FNV-1a over the UTF-16 code units of `salt + text`: stable, and no allocation in the per-tenant hot path. */
+function saltedHash(salt: string, text: string): number {
+  let hash = HASH_OFFSET_BASIS;
+  for (let i = 0; i < salt.length; i += 1) hash = Math.imul(hash ^ salt.charCodeAt(i), HASH_PRIME);
+  for (let i = 0; i < text.length; i += 1) hash = Math.imul(hash ^ text.charCodeAt(i), HASH_PRIME);
+  return hash >>> 0;
+}
+
+/**
+ * A tenant's heartbeats fall on its own instants, `offset + k x cycle` minutes since the epoch, where the cycle is
+ * heartbeatMinutes - 1 and the offset a hash of the tenant id: tenants written on the same tick (a deployment, a
+ * shared incident) come due on different ticks, evenly over the cycle. The instant on the tick right after another
+ * write is skipped (that write just showed the tenant live), so the first instant more than a minute after the
+ * last write is due: never more than 1 + cycle = heartbeatMinutes minutes after it.
+ */
+interface HeartbeatSchedule {
+  readonly cycleMs: number;
+  readonly offsetMs: number;
+  /** Instants closer than this after a write are skipped. */
+  readonly skipMs: number;
+}
+
+function heartbeatSchedule(tenant: string, heartbeatMinutes: number): HeartbeatSchedule {
+  requirePositive('heartbeatMinutes', heartbeatMinutes);
+  // Below two minutes there is no tick to skip: every instant counts.
+  const skipMinutes = heartbeatMinutes >= 2 ? 1 : 0;
+  const cycleMinutes = heartbeatMinutes - skipMinutes;
+  const offsetMinutes = saltedHash(HEARTBEAT_SALT, tenant) % Math.max(1, Math.floor(cycleMinutes));
+  return { cycleMs: cycleMinutes * MINUTE_MS, offsetMs: offsetMinutes * MINUTE_MS, skipMs: skipMinutes * MINUTE_MS };
+}
+
+/** The tenant's minute within its heartbeat cycle (0 .. heartbeatMinutes - 2), from a hash of its id. */
+export function heartbeatOffsetMinutes(tenant: string, heartbeatMinutes: number): number {
+  return heartbeatSchedule(tenant, heartbeatMinutes).offsetMs / MINUTE_MS;
+}
+
+/** Whether an unchanged state last written at `updatedAt` is due for its heartbeat at `now` (see HeartbeatSchedule). */
+export function heartbeatDue(tenant: string, updatedAt: number, now: number, heartbeatMinutes: number): boolean {
+  const { cycleMs, offsetMs, skipMs } = heartbeatSchedule(tenant, heartbeatMinutes);
+  return Math.floor((now - offsetMs) / cycleMs) > Math.floor((updatedAt + skipMs - offsetMs) / cycleMs);
+}
+
+/** The tenant's latest heartbeat instant strictly before `at` (what a steady-state writer left as `updatedAt`). */
+export function lastHeartbeatBefore(tenant: string, at: number, heartbeatMinutes: number): number {
+  const { cycleMs, offsetMs } = heartbeatSchedule(tenant, heartbeatMinutes);
+  return (Math.ceil((at - offsetMs) / cycleMs) - 1) * cycleMs + offsetMs;
+}
+
+/**
+ * Whether a state write also appends a history item. History serves reports (the monthly report's tenants seen,
+ * a budget sparkline), not liveness, so it is kept to: every transition, and the first write of each UTC day (a
+ * new tenant's first write included) as that day's budget snapshot. Heartbeats otherwise append nothing.
+ */
+export function appendsHistory(prev: TenantAlertState | null, transition: AlertTransition, now: number): boolean {
+  if (prev === null || transition !== 'none') return true;
+  return Math.floor(prev.updatedAt / DAY_MS) !== Math.floor(now / DAY_MS);
 }
 
 export interface AlertStateStep {
@@ -89,7 +156,7 @@ export function nextAlertState(
     step.transition !== 'none' ||
     step.level !== prev.level ||
     !sameRules(activeRules, prev.activeRules) ||
-    now - prev.updatedAt >= settings.heartbeatMinutes * MINUTE_MS;
+    heartbeatDue(evaluation.tenant, prev.updatedAt, now, settings.heartbeatMinutes);
 
   const burnRates: Record<string, number> = {};
   for (const window of evaluation.windows) burnRates[String(window.windowMinutes)] = window.burnRate;

@@ -1,6 +1,11 @@
 /**
  * The evaluator Lambda: invoked every minute by EventBridge. Parses the schedule event, builds the adapters once
  * per container, runs one tick and prints the Embedded Metric Format documents.
+ *
+ * Sharded (lib/constructs/evaluator-fanout.ts), a tick is one `{ time, discover: true }` invocation that lists the
+ * tenants of every discover-mode SLO at most once per refresh interval and stores them in the tenant roster, then
+ * one `{ time, shard }` invocation per shard, which reads its SLO's tenants from that roster: ListMetrics is called
+ * once per tick instead of once per shard.
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -10,12 +15,16 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import { CloudWatchMetricSource } from '../adapters/cloudwatch-metric-source';
 import { DynamoStateStore } from '../adapters/dynamo-state-store';
+import { DynamoTenantRoster } from '../adapters/dynamo-tenant-roster';
 import { SfnWorkflowStarter } from '../adapters/sfn-workflow-starter';
 import { SnsNotifier, snsNotifierOptionsFromEnvironment } from '../adapters/sns-notifier';
 import { createLogger } from '../adapters/powertools-log';
 import { evaluateTick, newEvaluatorCache } from '../usecases/evaluate-tick';
 import type { EvaluatorCache, EvaluatorDeps, TickOptions, TickReport } from '../usecases/evaluate-tick';
+import { describeError } from '../usecases/describe-error';
 import type { RuntimeConfig } from '../domain/model';
+import type { TenantRoster, WriteOutcome } from '../ports';
+import { rosterDue, rosterExpiresAt } from '../domain/roster-keys';
 import { ALERT_ENVIRONMENT } from '../domain/alert-message';
 import { loadBundledRuntimeConfig, requireEnv } from './runtime-config';
 import { assertValidShard, InvalidShardError } from '../domain/shards';
@@ -98,9 +107,93 @@ export function tickShard(event: unknown): ShardSpec | undefined {
   return spec;
 }
 
+/**
+ * True for the fan-out's discovery invocation (`{ time, discover: true }`), false for a schedule event or a shard.
+ * Throws {@link InvalidScheduleEventError} naming the field for any other `discover`, or one that also names a shard.
+ */
+export function tickDiscover(event: unknown): boolean {
+  if (event === undefined || event === null || typeof event !== 'object' || Array.isArray(event)) return false;
+  const { discover, shard } = event as { discover?: unknown; shard?: unknown };
+  if (discover === undefined) return false;
+  if (discover !== true) throw new InvalidScheduleEventError(`event.discover: must be true (or absent), got ${JSON.stringify(discover)?.slice(0, 200)}`);
+  if (shard !== undefined) throw new InvalidScheduleEventError('event.shard: must be absent from a discovery event ({ time, discover: true }), got a shard');
+  return true;
+}
+
 export interface EvaluatorWiring {
   readonly config: RuntimeConfig;
   readonly deps: EvaluatorDeps;
+  /**
+   * Where the discovery invocation stores each SLO's tenants and shard invocations read them.
+   * @default - none: every invocation lists its tenants itself
+   */
+  readonly roster?: TenantRoster;
+}
+
+/** What a discovery invocation did per discover-mode SLO: listed and stored (`written`), or found the roster `fresh`. */
+export interface DiscoveryReport {
+  readonly discoveredAt: number;
+  readonly slos: readonly {
+    readonly slo: string;
+    /** `conflict`: a roster discovered later was already stored and is kept. */
+    readonly outcome: WriteOutcome | 'fresh';
+    /** Tenants listed; null when the roster was fresh and nothing was listed. */
+    readonly tenants: number | null;
+  }[];
+}
+
+/**
+ * Raised after a discovery invocation in which some SLO's tenants could not be listed or stored; every other SLO's
+ * roster was still written. The fan-out still runs the shards, then fails the tick with it (the failed-tick alarm).
+ */
+export class TenantDiscoveryError extends Error {
+  constructor(readonly failures: readonly { readonly slo: string; readonly reason: string }[]) {
+    super(`Tenant discovery failed for ${failures.length} SLO(s): ${failures.map((f) => `${f.slo} (${f.reason})`).join('; ')}`);
+    this.name = 'TenantDiscoveryError';
+  }
+}
+
+/**
+ * The discovery invocation: lists the tenants of every discover-mode SLO whose roster is missing or a refresh
+ * interval old (ListMetrics, once per tick for every shard) and stores them, as of the tick's instant.
+ */
+export async function runTenantDiscovery(
+  event: unknown,
+  clockNow: number,
+  wiring: Pick<EvaluatorWiring, 'config'> & { readonly deps: Pick<EvaluatorDeps, 'metrics' | 'log'>; readonly roster: TenantRoster },
+  options: Pick<RunTickOptions, 'onTickTime'> = {},
+): Promise<DiscoveryReport> {
+  const { config, deps, roster } = wiring;
+  const { now, late } = tickTime(event, clockNow);
+  options.onTickTime?.(now, late);
+  if (late) deps.log.warn('Discovery delivered late; discovering as of now', { event: JSON.stringify(event).slice(0, 500) });
+  const slos: DiscoveryReport['slos'][number][] = [];
+  const failures: { slo: string; reason: string }[] = [];
+  for (const slo of config.slos) {
+    if (slo.tenants.mode !== 'discover') continue;
+    try {
+      // An unreadable head is replaced by a new discovery rather than failing every tick after it.
+      const discoveredAt = await roster.getDiscoveredAt(slo.name).catch((error: unknown) => {
+        deps.log.warn('Tenant roster unreadable; discovering again', { slo: slo.name, reason: describeError(error) });
+        return null;
+      });
+      if (!rosterDue(discoveredAt, now, slo.tenants.refreshMinutes)) {
+        slos.push({ slo: slo.name, outcome: 'fresh', tenants: null });
+        continue;
+      }
+      const tenants = await deps.metrics.listTenants(slo);
+      const outcome = await roster.putRoster(slo.name, tenants, now, rosterExpiresAt(now, slo.tenants.refreshMinutes));
+      slos.push({ slo: slo.name, outcome, tenants: tenants.length });
+    } catch (error) {
+      // One SLO's discovery failing must not stop the others'.
+      const reason = describeError(error);
+      failures.push({ slo: slo.name, reason });
+      deps.log.error('Tenant discovery failed', { slo: slo.name, reason });
+    }
+  }
+  deps.log.info('Discovery complete', { slos, failures });
+  if (failures.length > 0) throw new TenantDiscoveryError(failures);
+  return { discoveredAt: now, slos };
 }
 
 export interface RunTickOptions extends TickOptions {
@@ -119,13 +212,16 @@ export async function runEvaluatorTick(
   cache: EvaluatorCache,
   options: RunTickOptions = {},
 ): Promise<TickReport> {
-  const { config, deps } = wiring;
+  const { config, deps, roster } = wiring;
   const { log } = deps;
+  if (tickDiscover(event)) throw new InvalidScheduleEventError('event.discover: a discovery event is run by runTenantDiscovery, not as a tick');
   const { now, late } = tickTime(event, clockNow);
   const shard = tickShard(event);
   options.onTickTime?.(now, late);
   if (late) log.warn('Tick delivered late; evaluating as of now', { event: JSON.stringify(event).slice(0, 500) });
-  const report = await evaluateTick(config, deps, cache, now, shard ? { ...options, shard } : options);
+  // Only shards read the roster: the fan-out's discovery writes it, and an unsharded evaluator has none.
+  const tickDeps = shard && roster ? { ...deps, roster } : deps;
+  const report = await evaluateTick(config, tickDeps, cache, now, shard ? { ...options, shard } : options);
   log.info('Tick complete', {
     ...(shard ? { shard } : {}),
     slos: report.slos.map((s) => ({
@@ -153,9 +249,10 @@ export async function runEvaluatorTick(
 
 const { logger, log } = createLogger('burnwatch-evaluator');
 const cache = newEvaluatorCache();
-let wiring: EvaluatorWiring | undefined;
+type LambdaWiring = EvaluatorWiring & { readonly roster: TenantRoster };
+let wiring: LambdaWiring | undefined;
 
-function wire(): EvaluatorWiring {
+function wire(): LambdaWiring {
   if (wiring) return wiring;
   const config = loadBundledRuntimeConfig(process.env, __dirname);
   const tableName = requireEnv(process.env, 'STATE_TABLE_NAME');
@@ -170,6 +267,7 @@ function wire(): EvaluatorWiring {
   }
   wiring = {
     config,
+    roster: new DynamoTenantRoster(doc, tableName),
     deps: {
       metrics: new CloudWatchMetricSource(cloudwatch, { maxConcurrentRequests: config.evaluator.maxConcurrentRequests }),
       store: new DynamoStateStore(doc, tableName),
@@ -184,11 +282,17 @@ function wire(): EvaluatorWiring {
   return wiring;
 }
 
-export const handler = async (event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>): Promise<TickReport> => {
+export const handler = async (
+  event: unknown,
+  context?: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>,
+): Promise<TickReport | DiscoveryReport> => {
   logger.resetKeys();
   logger.appendKeys({ requestId: context?.awsRequestId ?? 'local' });
-  return runEvaluatorTick(event, Date.now(), wire(), cache, {
+  const onTickTime = (now: number): void => logger.appendKeys({ tickAt: new Date(now).toISOString() });
+  const wired = wire();
+  if (tickDiscover(event)) return runTenantDiscovery(event, Date.now(), wired, { onTickTime });
+  return runEvaluatorTick(event, Date.now(), wired, cache, {
     ...(context ? { remainingMs: () => context.getRemainingTimeInMillis() } : {}),
-    onTickTime: (now) => logger.appendKeys({ tickAt: new Date(now).toISOString() }),
+    onTickTime,
   });
 };

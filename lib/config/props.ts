@@ -10,6 +10,7 @@
 import type { Severity, ThresholdOperator } from '../../lambda/domain/model';
 import type { AlertsProps } from './alerts';
 import type { WorkflowProps } from './workflow';
+import type { ReportsProps } from './reports';
 
 /** Everything Burnwatch watches and how the evaluator runs. */
 export interface BurnwatchProps {
@@ -30,6 +31,12 @@ export interface BurnwatchProps {
    * @default - alerts are published to the stack's topic only (output `AlertTopicArn`)
    */
   readonly alerts?: AlertsProps;
+  /**
+   * The monthly per-tenant SLO report, written to the forensic bucket under `reports/YYYY-MM/` and announced on the
+   * alert topic (see lib/config/reports.ts).
+   * @default - enabled, 02:00 UTC on the 1st of each month, 300 s timeout
+   */
+  readonly reports?: ReportsProps;
 }
 
 /** One service level objective, evaluated separately for every tenant. */

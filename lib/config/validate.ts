@@ -16,6 +16,7 @@ import type { BudgetingMethod, BurnwatchProps, BurnRateRuleProps, EvaluatorProps
 import { resolveBurnRateRule } from './rules';
 import { checkWorkflow } from './workflow';
 import { checkAlerts } from './alerts';
+import { checkReports } from './reports';
 
 export const SLO_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const METRIC_ID_PATTERN = /^[a-z][a-zA-Z0-9_]*$/;
@@ -969,6 +970,7 @@ const SECTIONS: Readonly<Record<keyof BurnwatchProps, (c: ConfigChecker, path: C
   evaluator: checkEvaluator,
   workflow: (c, path, value, root) => checkWorkflow(c, path, value, sloNamesOf(root.slos)),
   alerts: checkAlerts,
+  reports: checkReports,
 };
 
 /** The names the SLOs give, for sections that refer to SLOs; undefined when the list itself is unusable. */

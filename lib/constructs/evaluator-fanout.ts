@@ -14,6 +14,13 @@
  * and per GB-second of a run of seconds, which is orders of magnitude less. Express's at-least-once start is
  * harmless here: a tick is idempotent (same schedule time, conditional writes, incident ids as execution names).
  * Its 5-minute limit is checked at synth (`ceil(shards / maxConcurrentShards) x timeoutSeconds`).
+ *
+ * Before the Map, one `Discover` invocation lists the tenants of every discover-mode SLO (at most once per refresh
+ * interval) and stores them in the table, where every shard reads them: ListMetrics (25 requests/s per account,
+ * 500 metrics a page) is called once per tick instead of once per shard, and the list, too large for the 256 KB
+ * state payload at 100,000 tenants, never crosses Step Functions. A failed discovery fails the tick as a failed
+ * shard does: after the shards ran (on the previous roster while it is usable, else each listing its own tenants,
+ * as without discovery), so one ListMetrics outage does not stop every evaluation.
  */
 import { Duration } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -30,11 +37,12 @@ import {
   Map as MapState,
   Pass,
   Result,
+  TaskInput,
   StateMachine,
   StateMachineType,
   Succeed,
 } from 'aws-cdk-lib/aws-stepfunctions';
-import type { IChainable } from 'aws-cdk-lib/aws-stepfunctions';
+import type { IChainable, RetryProps } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { shardIndexes } from '../../lambda/domain/shards';
@@ -45,6 +53,10 @@ import { shardedTickSeconds } from '../config/validate';
 export const SHARDS_FAILED_ERROR = 'EvaluatorShardsFailed';
 /** A shard's result in the Map's output when it evaluated its tenants. */
 export const SHARD_OK = 'ok';
+/** The error a sharded tick fails with when the tenant discovery before its shards failed (after the shards ran). */
+export const DISCOVERY_FAILED_ERROR = 'EvaluatorDiscoveryFailed';
+/** The task state of the discovery invocation. */
+export const DISCOVER_STATE = 'Discover';
 
 /** Lambda service errors worth one quick retry; the evaluator's own errors are not retried (the next tick retries). */
 const LAMBDA_SERVICE_ERRORS = [
@@ -60,6 +72,12 @@ export interface EvaluatorFanoutProps {
   readonly settings: EvaluatorFanoutSettings;
   /** Minutes between ticks: the execution times out before the next tick would start. */
   readonly scheduleMinutes: number;
+  /**
+   * Whether the tick starts with a `Discover` invocation that stores the tenants of discover-mode SLOs for the
+   * shards; without one (every SLO lists its tenants) there is nothing to discover.
+   * @default true
+   */
+  readonly discoverTenants?: boolean;
   /**
    * Customer-managed key for the execution log group; its key policy must allow CloudWatch Logs.
    * @default - encrypted with a key owned by CloudWatch Logs
@@ -116,7 +134,8 @@ export class EvaluatorFanout extends Construct {
       // The tick report can be large; the Map keeps only whether each shard succeeded.
       resultPath: JsonPath.DISCARD,
     });
-    evaluateShard.addRetry({ errors: LAMBDA_SERVICE_ERRORS, interval: Duration.seconds(1), maxAttempts: 2, backoffRate: 2 });
+    const lambdaServiceRetry: RetryProps = { errors: LAMBDA_SERVICE_ERRORS, interval: Duration.seconds(1), maxAttempts: 2, backoffRate: 2 };
+    evaluateShard.addRetry(lambdaServiceRetry);
     // Each item ends as one string, `ok` or the failure: strings keep the collected results small and let
     // States.ArrayUnique tell at the end whether every shard succeeded (filters on an empty match are an error).
     const shardEvaluated = new Pass(this, 'ShardEvaluated', { result: Result.fromString(SHARD_OK) });
@@ -129,9 +148,12 @@ export class EvaluatorFanout extends Construct {
     });
     evaluateShard.addCatch(shardFailed, { errors: [Errors.ALL], resultPath: '$.failure' });
 
+    const discovering = props.discoverTenants !== false;
     const evaluateShards = new MapState(this, 'EvaluateShards', {
       comment: `Evaluates the ${shards} shards, at most ${maxConcurrentShards} at once.`,
       itemsPath: '$.shards',
+      // Kept beside the input, where the discovery's outcome is.
+      resultPath: '$.results',
       maxConcurrency: maxConcurrentShards,
       itemSelector: {
         time: JsonPath.stringAt('$.time'),
@@ -141,7 +163,11 @@ export class EvaluatorFanout extends Construct {
     evaluateShards.itemProcessor(evaluateShard.next(shardEvaluated));
 
     const summarise = new Pass(this, 'SummariseShards', {
-      parameters: { outcomes: JsonPath.arrayUnique(JsonPath.listAt('$')), results: JsonPath.listAt('$') },
+      parameters: {
+        outcomes: JsonPath.arrayUnique(JsonPath.listAt('$.results')),
+        results: JsonPath.listAt('$.results'),
+        ...(discovering ? { discovery: JsonPath.objectAt('$.discovery') } : {}),
+      },
     });
     const describeFailure = new Pass(this, 'DescribeFailure', {
       parameters: {
@@ -153,21 +179,62 @@ export class EvaluatorFanout extends Construct {
       error: SHARDS_FAILED_ERROR,
       causePath: '$.cause',
     });
+    const allEvaluated = new Choice(this, 'AllShardsOk');
+    if (discovering) allEvaluated.when(Condition.isPresent('$.discovery.Error'), this.discoveryFailed(shards));
     // Not(IsPresent) rather than IsPresent false: the same rule in AWS, and the local runner evaluates only the former.
-    const allEvaluated = new Choice(this, 'AllShardsOk')
+    allEvaluated
       .when(
         Condition.and(Condition.stringEquals('$.outcomes[0]', SHARD_OK), Condition.not(Condition.isPresent('$.outcomes[1]'))),
         new Succeed(this, 'AllShardsEvaluated'),
       )
       .otherwise(describeFailure.next(shardsFailed));
 
-    return new Choice(this, 'HasScheduleTime')
-      .when(Condition.isPresent('$.time'), scheduledTick)
-      .otherwise(manualTick)
-      .afterwards()
-      .next(evaluateShards)
-      .next(summarise)
-      .next(allEvaluated);
+    const tick = new Choice(this, 'HasScheduleTime').when(Condition.isPresent('$.time'), scheduledTick).otherwise(manualTick).afterwards();
+    evaluateShards.next(summarise).next(allEvaluated);
+    if (!discovering) return tick.next(evaluateShards);
+    return tick.next(this.discover(props, lambdaServiceRetry, evaluateShards)).next(evaluateShards);
+  }
+
+  /**
+   * The discovery invocation, with the shard task's retries. Its outcome, `{ discoveredAt }` or the caught error,
+   * goes to `$.discovery`; the shards run either way.
+   */
+  private discover(props: EvaluatorFanoutProps, retry: RetryProps, evaluateShards: MapState): LambdaInvoke {
+    const discover = new LambdaInvoke(this, DISCOVER_STATE, {
+      comment: 'Lists the tenants of every discover-mode SLO once for the tick and stores them for the shards.',
+      lambdaFunction: props.evaluator,
+      payloadResponseOnly: true,
+      retryOnServiceExceptions: false,
+      payload: TaskInput.fromObject({ time: JsonPath.stringAt('$.time'), discover: true }),
+      // The report names every SLO; the tick keeps only the instant discovered.
+      resultSelector: { discoveredAt: JsonPath.numberAt('$.discoveredAt') },
+      resultPath: '$.discovery',
+    });
+    discover.addRetry(retry);
+    discover.addCatch(evaluateShards, { errors: [Errors.ALL], resultPath: '$.discovery' });
+    return discover;
+  }
+
+  /** Fails a tick whose discovery failed, after its shards ran; the cause has the discovery's error and every shard's result. */
+  private discoveryFailed(shards: number): Pass {
+    const describe = new Pass(this, 'DescribeDiscoveryFailure', {
+      parameters: {
+        cause: JsonPath.format(
+          `Tenant discovery failed ({}: {}); the ${shards} shards ran on the previous roster or listed their own tenants; results in shard order: {}`,
+          JsonPath.stringAt('$.discovery.Error'),
+          JsonPath.stringAt('$.discovery.Cause'),
+          JsonPath.jsonToString(JsonPath.listAt('$.results')),
+        ),
+      },
+    });
+    describe.next(
+      new Fail(this, 'DiscoveryFailed', {
+        comment: 'The discovery failed; the cause names the SLOs and every shard\'s result.',
+        error: DISCOVERY_FAILED_ERROR,
+        causePath: '$.cause',
+      }),
+    );
+    return describe;
   }
 }
 

@@ -88,6 +88,7 @@ export class Evaluator extends Construct {
         evaluator: this.function,
         settings: settings.fanout,
         scheduleMinutes: settings.scheduleMinutes,
+        discoverTenants: props.runtimeConfig.slos.some((slo) => slo.tenants.mode === 'discover'),
         logEncryptionKey: props.logEncryptionKey,
       });
       this.schedule.addTarget(new SfnStateMachine(this.fanout.stateMachine, { retryAttempts: 0, maxEventAge: LATE_TICK_MAX_AGE }));

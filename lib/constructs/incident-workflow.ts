@@ -1,7 +1,9 @@
 /**
  * The incident workflow: one Standard Step Functions execution per incident. It collects context in parallel,
  * correlates it and plans guarded mitigations, alerts, optionally waits for a human's approval, runs one action per
- * round, waits, re-samples the burn to validate recovery, and writes a forensic bundle to S3. Every task retries
+ * round, waits, re-samples the burn to validate recovery, and writes a forensic bundle to S3. An incident that
+ * Analyse merged into an earlier one sharing its suspected resource only sends that incident's `escalated` alert and
+ * records: the earlier incident's execution owns the resource, so one mitigation acts on it. Every task retries
  * Lambda's transient errors; anything else is caught and routed to a failure-recording step that alerts and then
  * fails the execution, so no failure is silent.
  *
@@ -466,6 +468,11 @@ export class IncidentWorkflow extends Construct {
     const notifyOpening = notify('NotifyOpening', 'opening', 'Sends the opened (or escalated) alert with the suspected cause and the plan.');
     const notifyMitigated = notify('NotifyMitigated', 'recovered', 'Sends the mitigated alert: the burn is back below the page threshold.');
     const notifyEscalated = notify('NotifyEscalated', 'not-recovered', 'Escalates at page severity: no round recovered the burn.');
+    const notifyMerged = notify(
+      'NotifyMerged',
+      'merged',
+      'Sends the one escalated alert of a merge, on the earlier incident, naming the tenants that joined it; this incident sends none.',
+    );
 
     const requestApproval = new LambdaInvoke(this, 'RequestApproval', {
       comment: `Sends the approval request and waits for send-task-success, or send-task-failure with the error ${APPROVAL_REJECTED_ERROR}.`,
@@ -494,6 +501,11 @@ export class IncidentWorkflow extends Construct {
     const approvalFirst = new Choice(this, 'ApprovalFirst?', { comment: 'An approval request doubles as the opening alert.' })
       .when(needsApproval, requestApproval)
       .otherwise(notifyOpening);
+    // Analyse merged this incident into an earlier one suspecting the same resource: that incident's execution owns
+    // the resource, so this one alerts on it once and records, with no approval, action or validation of its own.
+    const merged = new Choice(this, 'Merged?', { comment: 'Set by Analyse when an earlier open incident suspects the same resource.' })
+      .when(Condition.isPresent('$.merged'), notifyMerged)
+      .otherwise(approvalFirst);
     const hasAction = new Choice(this, 'HasAction?').when(Condition.booleanEquals('$.progress.round.hasAction', true), act).otherwise(record);
     const nextRoundNeedsApproval = new Choice(this, 'NextRoundNeedsApproval?').when(needsApproval, requestApproval).otherwise(act);
     const decision = new Choice(this, 'Decision?')
@@ -504,6 +516,7 @@ export class IncidentWorkflow extends Construct {
       .when(Condition.stringEquals('$.progress.decision', 'escalate'), notifyEscalated)
       .otherwise(done);
 
+    notifyMerged.next(record);
     notifyOpening.next(hasAction);
     requestApproval.next(act);
     act.next(wait);
@@ -512,6 +525,6 @@ export class IncidentWorkflow extends Construct {
     record.next(finalAlert);
     notifyMitigated.next(done);
     notifyEscalated.next(done);
-    return start.next(collect).next(analyse).next(approvalFirst);
+    return start.next(collect).next(analyse).next(merged);
   }
 }

@@ -5,7 +5,7 @@
  * else.
  */
 import { join } from 'node:path';
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -50,12 +50,10 @@ export interface MonthlyReportProps {
 export class MonthlyReport extends Construct {
   readonly function: NodejsFunction;
   readonly schedule: Rule;
-  private readonly bucket: IBucket;
 
   constructor(scope: Construct, id: string, props: MonthlyReportProps) {
     super(scope, id);
     const { settings, bucket } = props;
-    this.bucket = bucket;
     const bucketKey = bucket.encryptionKey;
     this.function = createBurnwatchFunction(this, 'Function', {
       entry: MONTHLY_REPORT_ENTRY,
@@ -87,42 +85,4 @@ export class MonthlyReport extends Construct {
     if (bucketKey !== undefined) this.function.addToRolePolicy(new PolicyStatement({ actions: ['kms:GenerateDataKey'], resources: [bucketKey.keyArn] }));
     props.alerts.grantPublish(this.function);
   }
-
-  /**
-   * The cdk-nag findings this construct's grants raise, each narrowed to the one finding and given its reason.
-   * Belongs in lib/nag-suppressions.ts (not this change's file); called from the stack until it moves there.
-   */
-  acknowledgeNagFindings(): void {
-    const role = this.function.role;
-    if (role === undefined) return;
-    Validations.of(role).acknowledge(
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'cloudwatch:GetMetricData has no resource-level permissions (Resource must be "*"). X-Ray tracing adds ' +
-          'xray:PutTraceSegments and xray:PutTelemetryRecords, which AWS supports only on Resource "*".',
-      },
-      {
-        id: `AwsSolutions-IAM5[Resource::${findingText(this, this.bucket.bucketArn)}/${REPORT_PREFIX}*]`,
-        reason: 's3:PutObject on the report prefix only: one object per month and format under reports/YYYY-MM/.',
-      },
-      {
-        id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-        reason: 'topic.grantPublish on the KMS-encrypted alert topic: SNS needs a data key of that one key to publish the announcement.',
-      },
-    );
-  }
-}
-
-/** How cdk-nag names a resolved value in a finding: literal text kept, `{ Ref }` as `<Ref>`, `{ Fn::GetAtt }` as `<Id.Attr>`. */
-function findingText(scope: Construct, value: string): string {
-  const render = (part: unknown): string => {
-    if (typeof part === 'string') return part;
-    const token = part as { Ref?: string; 'Fn::GetAtt'?: [string, string]; 'Fn::Join'?: [string, unknown[]] };
-    if (token.Ref !== undefined) return `<${token.Ref}>`;
-    if (token['Fn::GetAtt'] !== undefined) return `<${token['Fn::GetAtt'].join('.')}>`;
-    if (token['Fn::Join'] !== undefined) return token['Fn::Join'][1].map(render).join(token['Fn::Join'][0]);
-    return JSON.stringify(part);
-  };
-  return render(Stack.of(scope).resolve(value));
 }

@@ -1,7 +1,7 @@
 import { newEvaluatorCache, evaluateTick } from '../../lambda/usecases/evaluate-tick';
 import type { TenantAlertState } from '../../lambda/domain/model';
 import { CloudWatchMetricSource } from '../../lambda/adapters/cloudwatch-metric-source';
-import { SHARDS_FAILED_ERROR } from '../../lib/constructs/evaluator-fanout';
+import { DISCOVERY_FAILED_ERROR, SHARDS_FAILED_ERROR } from '../../lib/constructs/evaluator-fanout';
 import { buildFanoutWorld, FanoutOptionError, runFanout } from '../../bench/fanout';
 import type { FanoutOptions } from '../../bench/fanout';
 import { tenantCapacity, DEFAULT_QUOTAS } from '../../bench/quotas';
@@ -105,11 +105,54 @@ describe('the evaluator fanned out over tenant shards by the synthesized Express
 
     // Assess
     const [first, second] = run.ticks;
-    expect(first!.listMetricsCalls).toBeGreaterThanOrEqual(4);
+    expect(first!.discovery).toMatchObject({ listed: 200, error: null });
+    expect(second!.discovery).toMatchObject({ listed: null, error: null });
     expect(second!.listMetricsCalls).toBe(0);
     // Every shard fetches its fine tier each tick and its hourly tier only on the first.
     expect(second!.getMetricDataCalls).toBeLessThan(first!.getMetricDataCalls);
     expect(second!.distinctTenantsEvaluated).toBe(200);
+  });
+
+  it.each([
+    ['4 shards and 200 tenants', 4, 200, [0, 1, 15]],
+    ['8 shards and 1,200 tenants', 8, 1_200, [0]],
+  ])('with %s, calls ListMetrics once per discovery tick (tenants / 500 pages), not once per shard', async (_label, shards, tenants, minutes) => {
+    // Prepare: discovery is due at the first tick and again one refresh interval (15 minutes) later.
+    const world = await buildFanoutWorld({ ...SMALL, tenants, minutes, burningTenants: [] });
+    const options = { ...SMALL, shards, tenants, minutes, burningTenants: [] };
+
+    // Act
+    const run = await runFanout(options, world);
+
+    // Assess: ceil(tenants / 500) pages per discovery, where each shard listing for itself would make shards times that.
+    const pages = Math.ceil(tenants / 500);
+    const expected = minutes.map((minute) => (minute % 15 === 0 ? pages : 0));
+    expect(run.ticks.map((tick) => tick.listMetricsCalls)).toEqual(expected);
+    expect(run.ticks.map((tick) => tick.distinctTenantsEvaluated)).toEqual(minutes.map(() => tenants));
+    // Each shard read the roster on the first tick and again after each new discovery, never in between.
+    expect(world.roster.calls.getRoster).toBe(shards * expected.filter((calls) => calls > 0).length);
+    expect(run.warnings).toBe(0);
+  });
+
+  it('evaluates every tenant, each shard listing its own, then fails the execution with EvaluatorDiscoveryFailed when the discovery fails', async () => {
+    // Act
+    const run = await runFanout({
+      ...SMALL,
+      burningTenants: [],
+      hooks: {
+        beforeDiscover: () => {
+          throw new Error('ListMetrics access denied');
+        },
+      },
+    });
+
+    // Assess: no roster, so the 4 shards fall back to one ListMetrics page each, as without discovery.
+    const [tick] = run.ticks;
+    expect(tick).toMatchObject({ succeeded: false, shardsFinished: 4, distinctTenantsEvaluated: 200, listMetricsCalls: 4 });
+    expect(tick!.error).toContain(DISCOVERY_FAILED_ERROR);
+    expect(tick!.error).toContain('Error: ListMetrics access denied');
+    expect(tick!.discovery?.error).toBe('Error: ListMetrics access denied');
+    expect(run.warnings).toBe(4);
   });
 
   it.each([
@@ -126,17 +169,17 @@ describe('the evaluator fanned out over tenant shards by the synthesized Express
 
 describe('tenantCapacity', () => {
   it('takes the smallest of the GetMetricData TPS, datapoints, ListMetrics and shard-throughput bounds', () => {
-    // Prepare: 1,000 tenants in 10 shards, 10 calls and 800,000 datapoints, a discovery tick at 200 ms a page
-    const demand = { tenants: 1_000, shards: 10, getMetricDataCalls: 10, datapoints: 800_000, discovered: true, listMetricsLatencyMs: 200, slowestShardMs: 6_000, slowestShardTenants: 100 };
+    // Prepare: 1,000 tenants, 10 calls and 800,000 datapoints, a discovery tick at 200 ms a page
+    const demand = { tenants: 1_000, getMetricDataCalls: 10, datapoints: 800_000, discovered: true, listMetricsLatencyMs: 200, slowestShardMs: 6_000, slowestShardTenants: 100 };
 
     // Act
     const capacity = tenantCapacity(demand, DEFAULT_QUOTAS);
 
-    // Assess: 500 x 60 x 100; 396,000 x 60 / 800; 25 x 60 x 500 / 10; 60 / 0.2 x 500; 40 x 100 x 10
+    // Assess: 500 x 60 x 100; 396,000 x 60 / 800; 25 x 60 x 500 (one discovery, whatever the shards); 60 / 0.2 x 500; 40 x 100 x 10
     expect(capacity.bounds).toEqual({
       'GetMetricData TPS': 3_000_000,
       'GetMetricData datapoints/s': 29_700,
-      'ListMetrics TPS': 75_000,
+      'ListMetrics TPS': 750_000,
       'ListMetrics paging': 150_000,
       'shard throughput': 40_000,
     });
@@ -145,7 +188,7 @@ describe('tenantCapacity', () => {
 
   it('leaves out the ListMetrics bounds on a tick without discovery', () => {
     // Act
-    const capacity = tenantCapacity({ tenants: 1_000, shards: 10, getMetricDataCalls: 10, datapoints: 10_000, discovered: false, listMetricsLatencyMs: 200, slowestShardMs: 6_000, slowestShardTenants: 100 });
+    const capacity = tenantCapacity({ tenants: 1_000, getMetricDataCalls: 10, datapoints: 10_000, discovered: false, listMetricsLatencyMs: 200, slowestShardMs: 6_000, slowestShardTenants: 100 });
 
     // Assess: 396,000 x 60 / 10 = 2,376,000 datapoints-bound; 40 x 100 x 10 = 40,000 shard-bound
     expect(Object.keys(capacity.bounds)).not.toContain('ListMetrics TPS');

@@ -112,6 +112,6 @@ describe('loadBurnwatchConfig', () => {
 
     // Assess
     expect(error).toBeInstanceOf(BurnwatchConfigError);
-    expect(error.message).toContain('(config): must be an object with slos, evaluator, workflow, alerts, got null');
+    expect(error.message).toContain('(config): must be an object with slos, evaluator, workflow, alerts, reports, got null');
   });
 });

@@ -1,7 +1,7 @@
-import { nextAlertState } from '../../lambda/domain/alert-state';
+import { appendsHistory, heartbeatDue, heartbeatOffsetMinutes, lastHeartbeatBefore, nextAlertState } from '../../lambda/domain/alert-state';
 import type { AlertStateStep } from '../../lambda/domain/alert-state';
 import type { AlertLevel, AlertTransition, BurnRateRule, TenantAlertState, TenantEvaluation } from '../../lambda/domain/model';
-import { MINUTE_MS, STATE_SCHEMA_VERSION } from '../../lambda/domain/model';
+import { DAY_MS, HOUR_MS, MINUTE_MS, STATE_SCHEMA_VERSION } from '../../lambda/domain/model';
 
 const RULES: BurnRateRule[] = [
   { name: '1h/5m', severity: 'page', longWindowMinutes: 60, shortWindowMinutes: 5, burnRate: 14.4 },
@@ -9,7 +9,10 @@ const RULES: BurnRateRule[] = [
   { name: '3d/6h', severity: 'ticket', longWindowMinutes: 4320, shortWindowMinutes: 360, burnRate: 1 },
 ];
 const SETTINGS = { resolveAfterMinutes: 30, heartbeatMinutes: 60 };
-const NOW = Date.UTC(2025, 2, 10, 12);
+// One of acme's heartbeat instants (they come every heartbeatMinutes - 1 = 59 minutes); NOW is half way to the next,
+// so only the heartbeat tests below meet one.
+const ACME_HEARTBEAT = lastHeartbeatBefore('acme', Date.UTC(2025, 2, 10, 12), SETTINGS.heartbeatMinutes);
+const NOW = ACME_HEARTBEAT + 30 * MINUTE_MS;
 const minutesAgo = (minutes: number): number => NOW - minutes * MINUTE_MS;
 
 /** An evaluation in which the named rules fire; level and burn rates follow from them. */
@@ -179,18 +182,34 @@ describe('nextAlertState', () => {
   });
 
   it.each([
-    { sinceWriteMinutes: 59, shouldWrite: false },
-    { sinceWriteMinutes: 60, shouldWrite: true },
-  ])('an unchanged tenant last written $sinceWriteMinutes minutes ago, heartbeat 60: write $shouldWrite', (row) => {
-    const { sinceWriteMinutes, shouldWrite } = row;
-    // Prepare
-    const prev = state({ updatedAt: minutesAgo(sinceWriteMinutes) });
+    { case: 'one minute before its next instant, 58 minutes later', writtenBefore: 58, shouldWrite: false },
+    { case: 'at its next instant, heartbeatMinutes - 1 = 59 minutes later', writtenBefore: 59, shouldWrite: true },
+  ])('an unchanged tenant written at a heartbeat instant is rewritten $case: $shouldWrite', ({ writtenBefore, shouldWrite }) => {
+    // Prepare: heartbeat 60
+    const now = ACME_HEARTBEAT + writtenBefore * MINUTE_MS;
+    const prev = state({ updatedAt: ACME_HEARTBEAT });
     // Act
-    const step = nextAlertState(prev, evaluation([]), SETTINGS, NOW);
+    const step = nextAlertState(prev, evaluation([]), SETTINGS, now);
     // Assess
     expect(step.shouldWrite).toBe(shouldWrite);
     expect(step.next.version).toBe(shouldWrite ? prev.version + 1 : prev.version);
-    expect(step.next.updatedAt).toBe(shouldWrite ? NOW : prev.updatedAt);
+    expect(step.next.updatedAt).toBe(shouldWrite ? now : prev.updatedAt);
+  });
+
+  it.each([
+    { case: 'written 10 minutes after an instant is rewritten at the next one, 49 minutes later', writtenAfter: 10, dueAfter: 59 },
+    { case: 'written the minute before an instant skips it and is rewritten at the next, 60 minutes later', writtenAfter: -1, dueAfter: 59 },
+  ])('a tenant $case', ({ writtenAfter, dueAfter }) => {
+    // Prepare: a write off the heartbeat instants (a transition, say)
+    const prev = state({ updatedAt: ACME_HEARTBEAT + writtenAfter * MINUTE_MS });
+    // Act
+    const before = nextAlertState(prev, evaluation([]), SETTINGS, ACME_HEARTBEAT + (dueAfter - 1) * MINUTE_MS);
+    const at = nextAlertState(prev, evaluation([]), SETTINGS, ACME_HEARTBEAT + dueAfter * MINUTE_MS);
+    const onTheInstant = nextAlertState(prev, evaluation([]), SETTINGS, ACME_HEARTBEAT);
+    // Assess
+    expect(before.shouldWrite).toBe(false);
+    expect(at.shouldWrite).toBe(true);
+    expect(onTheInstant.shouldWrite).toBe(false);
   });
 
   it('does not write when only the burn rates moved, yet carries the new burn rates keyed by window minutes', () => {
@@ -250,17 +269,23 @@ describe('nextAlertState', () => {
     it('steady state costs at most one write per 50 tenant-ticks', () => {
       // Prepare: an existing ok tenant whose burn rates wander every tick; heartbeat 60 minutes.
       let prev: TenantAlertState = state({ updatedAt: NOW });
+      let historyItems = 0;
       let writes = 0;
       const ticks = 300;
       // Act
       for (let minute = 1; minute <= ticks; minute += 1) {
-        const step = nextAlertState(prev, evaluation([], (minute % 7) / 10), SETTINGS, NOW + minute * MINUTE_MS);
+        const now = NOW + minute * MINUTE_MS;
+        const step = nextAlertState(prev, evaluation([], (minute % 7) / 10), SETTINGS, now);
         if (step.shouldWrite) writes += 1;
+        if (step.shouldWrite && appendsHistory(prev, step.transition, now)) historyItems += 1;
         prev = step.next;
       }
-      // Assess: one heartbeat every 60 ticks = 5 writes.
-      expect(writes).toBe(ticks / SETTINGS.heartbeatMinutes);
-      expect(writes / ticks).toBeLessThanOrEqual(1 / 50);
+      // Assess: one heartbeat every 59 ticks (300 / 59: 5, or 6 with an instant at each end), and no history item
+      // (no transition, no new UTC day).
+      expect(writes).toBeGreaterThanOrEqual(Math.floor(ticks / (SETTINGS.heartbeatMinutes - 1)));
+      expect(writes).toBeLessThanOrEqual(Math.ceil(ticks / (SETTINGS.heartbeatMinutes - 1)));
+      expect(historyItems).toBe(0);
+      expect((writes + historyItems) / ticks).toBeLessThanOrEqual(1 / 50);
     });
   });
 
@@ -278,5 +303,130 @@ describe('nextAlertState', () => {
   ])('refuses a bad $field and names it', ({ settings, message }) => {
     // Act / Assess
     expect(() => nextAlertState(null, evaluation([]), settings, NOW)).toThrow(message);
+  });
+});
+
+describe('heartbeats spread over the interval', () => {
+  const heartbeatMinutes = 60;
+  const tenants = Array.from({ length: 600 }, (_, index) => `tenant-${String(index).padStart(3, '0')}`);
+  const T0 = Date.UTC(2026, 0, 5, 9, 0);
+
+  /** Three hours of one-minute ticks after every tenant was written at T0 (a deployment); the writes of each tick. */
+  function replayHeartbeats(): { writesPerTick: number[]; longestGapMinutes: number } {
+    const lastWrite = new Map(tenants.map((tenant) => [tenant, T0]));
+    const writesPerTick: number[] = [];
+    let longestGapMinutes = 0;
+    for (let minute = 1; minute <= 180; minute += 1) {
+      const now = T0 + minute * MINUTE_MS;
+      let writes = 0;
+      for (const tenant of tenants) {
+        const updatedAt = lastWrite.get(tenant) ?? T0;
+        if (!heartbeatDue(tenant, updatedAt, now, heartbeatMinutes)) continue;
+        writes += 1;
+        longestGapMinutes = Math.max(longestGapMinutes, (now - updatedAt) / MINUTE_MS);
+        lastWrite.set(tenant, now);
+      }
+      writesPerTick.push(writes);
+    }
+    return { writesPerTick, longestGapMinutes };
+  }
+
+  it('600 tenants written on the same tick come due on different ticks: none above twice the average of 600 / 59', () => {
+    // Act
+    const { writesPerTick } = replayHeartbeats();
+    // Assess: each tenant once every 59 minutes, so 600 / 59 = 10.2 a tick on average, and at most 20.3 on any tick
+    const average = tenants.length / (heartbeatMinutes - 1);
+    const total = writesPerTick.reduce((sum, writes) => sum + writes, 0);
+    expect(total).toBeGreaterThanOrEqual(Math.floor(180 / (heartbeatMinutes - 1)) * tenants.length);
+    expect(Math.max(...writesPerTick)).toBeLessThanOrEqual(2 * average);
+    // Only the tick right after the common write has none: its instants are skipped, being a minute after a write.
+    expect(writesPerTick.filter((writes) => writes === 0)).toEqual([0]);
+    expect(writesPerTick[0]).toBe(0);
+  });
+
+  it('no heartbeat comes later than heartbeatMinutes after the previous write', () => {
+    // Act
+    const { longestGapMinutes } = replayHeartbeats();
+    // Assess
+    expect(longestGapMinutes).toBeLessThanOrEqual(heartbeatMinutes);
+  });
+
+  it.each([
+    { case: 'a 60-minute heartbeat', minutes: 60 },
+    { case: 'a 15-minute heartbeat', minutes: 15 },
+  ])('gives every tenant the same offset every time, a whole minute of its cycle, within $case', ({ minutes }) => {
+    // Act
+    const offsets = tenants.map((tenant) => heartbeatOffsetMinutes(tenant, minutes));
+    // Assess: the cycle is minutes - 1 long
+    expect(offsets).toEqual(tenants.map((tenant) => heartbeatOffsetMinutes(tenant, minutes)));
+    expect(offsets.every((offset) => Number.isInteger(offset) && offset >= 0 && offset < minutes - 1)).toBe(true);
+    expect(new Set(offsets).size).toBe(minutes - 1);
+  });
+
+  it.each([
+    { case: 'an instant between two heartbeats', sinceHeartbeat: 17 },
+    { case: 'a heartbeat instant itself', sinceHeartbeat: 0 },
+  ])('lastHeartbeatBefore of $case is the latest instant strictly before it', ({ sinceHeartbeat }) => {
+    // Prepare: instants every 59 minutes from the epoch, shifted by the tenant's offset
+    const cycle = (heartbeatMinutes - 1) * MINUTE_MS;
+    const instant = Math.floor(T0 / cycle) * cycle + heartbeatOffsetMinutes('acme', heartbeatMinutes) * MINUTE_MS;
+    const at = instant + sinceHeartbeat * MINUTE_MS;
+    // Act
+    const last = lastHeartbeatBefore('acme', at, heartbeatMinutes);
+    // Assess
+    expect(last).toBe(sinceHeartbeat === 0 ? instant - cycle : instant);
+  });
+});
+
+describe('appendsHistory', () => {
+  const MIDNIGHT = Date.UTC(2026, 0, 6);
+  it.each([
+    { case: 'a new tenant\'s first write', prev: null, transition: 'none' as const, now: MIDNIGHT + HOUR_MS, expected: true },
+    { case: 'an opening', prev: state({ updatedAt: MIDNIGHT + HOUR_MS }), transition: 'opened' as const, now: MIDNIGHT + 2 * HOUR_MS, expected: true },
+    { case: 'a resolution', prev: state({ updatedAt: MIDNIGHT + HOUR_MS }), transition: 'resolved' as const, now: MIDNIGHT + 2 * HOUR_MS, expected: true },
+    {
+      case: 'a heartbeat later the same UTC day',
+      prev: state({ updatedAt: MIDNIGHT + HOUR_MS }),
+      transition: 'none' as const,
+      now: MIDNIGHT + 2 * HOUR_MS,
+      expected: false,
+    },
+    {
+      case: 'the first heartbeat of a new UTC day (the daily budget snapshot)',
+      prev: state({ updatedAt: MIDNIGHT - 20 * MINUTE_MS }),
+      transition: 'none' as const,
+      now: MIDNIGHT + 40 * MINUTE_MS,
+      expected: true,
+    },
+    {
+      case: 'a write a day after the last one',
+      prev: state({ updatedAt: MIDNIGHT + HOUR_MS }),
+      transition: 'none' as const,
+      now: MIDNIGHT + DAY_MS + HOUR_MS,
+      expected: true,
+    },
+  ])('$case appends a history item: $expected', ({ prev, transition, now, expected }) => {
+    // Act / Assess
+    expect(appendsHistory(prev, transition, now)).toBe(expected);
+  });
+
+  it('keeps a heartbeat-only tenant to one history item a day: 1 of its 24 or 25 writes', () => {
+    // Prepare: acme at ok, written at each heartbeat for two days
+    let prev: TenantAlertState = state({ updatedAt: MIDNIGHT - MINUTE_MS });
+    let writes = 0;
+    let historyItems = 0;
+    // Act
+    for (let minute = 0; minute < 2 * 24 * 60; minute += 1) {
+      const now = MIDNIGHT + minute * MINUTE_MS;
+      const step = nextAlertState(prev, evaluation([]), SETTINGS, now);
+      if (!step.shouldWrite) continue;
+      writes += 1;
+      if (appendsHistory(prev, step.transition, now)) historyItems += 1;
+      prev = step.next;
+    }
+    // Assess: a heartbeat every 59 minutes, 2 x 1440 / 59 = 48.8 in two days, one a day the day's first
+    expect(writes).toBeGreaterThanOrEqual(48);
+    expect(writes).toBeLessThanOrEqual(49);
+    expect(historyItems).toBe(2);
   });
 });

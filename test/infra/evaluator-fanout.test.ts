@@ -1,31 +1,39 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { StateMachine } from 'aws-local-stepfunctions';
+import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { BurnwatchStack } from '../../lib/burnwatch-stack';
 import { formatProblem } from '../../lib/config/errors';
 import { validateBurnwatchProps } from '../../lib/config/validate';
 import type { EvaluatorProps } from '../../lib/config/props';
-import { validProps } from '../config/fixtures';
+import { DISCOVERY_FAILED_ERROR, SHARD_OK } from '../../lib/constructs/evaluator-fanout';
+import { validProps, validSlo } from '../config/fixtures';
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 const SHARDED: EvaluatorProps = { shards: 8, maxConcurrentShards: 4, reservedConcurrency: 4, timeoutSeconds: 30 };
 
-function stackWith(evaluator: EvaluatorProps): { app: App; stack: BurnwatchStack; template: Template } {
+function stackWith(evaluator: EvaluatorProps, slos = validProps().slos): { app: App; stack: BurnwatchStack; template: Template } {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new BurnwatchStack(app, 'Burnwatch', { burnwatch: validProps({ evaluator }) });
+  const stack = new BurnwatchStack(app, 'Burnwatch', { burnwatch: validProps({ evaluator, slos }) });
   return { app, stack, template: Template.fromStack(stack) };
+}
+
+/** The Express state machine's definition, with references (the function ARN) replaced by a placeholder. */
+function fanoutDefinition(template: Template): { id: string; definition: Record<string, any> } {
+  const machines = template.findResources('AWS::StepFunctions::StateMachine', { Properties: { StateMachineType: 'EXPRESS' } });
+  const [id, machine] = Object.entries(machines)[0]!;
+  const join = machine.Properties.DefinitionString['Fn::Join'] as [string, unknown[]];
+  // References sit inside JSON strings (the function ARN): a placeholder keeps the text parseable.
+  const text = join[1].map((part) => (typeof part === 'string' ? part : 'ref')).join(join[0]);
+  return { id, definition: JSON.parse(text) as Record<string, any> };
 }
 
 describe('EvaluatorFanout in the stack', () => {
   const sharded = stackWith(SHARDED);
   const single = stackWith({});
-  const fanoutMachine = (): { id: string; definition: Record<string, any> } => {
-    const machines = sharded.template.findResources('AWS::StepFunctions::StateMachine', { Properties: { StateMachineType: 'EXPRESS' } });
-    const [id, machine] = Object.entries(machines)[0]!;
-    const join = machine.Properties.DefinitionString['Fn::Join'] as [string, unknown[]];
-    // References sit inside JSON strings (the function ARN): a placeholder keeps the text parseable.
-    const text = join[1].map((part) => (typeof part === 'string' ? part : 'ref')).join(join[0]);
-    return { id, definition: JSON.parse(text) as Record<string, any> };
-  };
+  const fanoutMachine = (): { id: string; definition: Record<string, any> } => fanoutDefinition(sharded.template);
 
   it('targets the Express state machine from the schedule when shards > 1', () => {
     // Assess
@@ -58,6 +66,96 @@ describe('EvaluatorFanout in the stack', () => {
     const task = map.ItemProcessor.States.EvaluateShard;
     expect(task.Retry).toEqual([expect.objectContaining({ ErrorEquals: expect.arrayContaining(['Lambda.ServiceException', 'Lambda.TooManyRequestsException']), MaxAttempts: 2 })]);
     expect(task.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'ShardFailed' }]);
+  });
+
+  it('discovers the tenants once, before the Map, with the evaluator function and the shard task\'s retries', () => {
+    // Act
+    const { definition } = fanoutMachine();
+
+    // Assess
+    const discover = definition.States.Discover;
+    expect(definition.States.ScheduledTick.Next).toBe('Discover');
+    expect(definition.States.ManualTick.Next).toBe('Discover');
+    expect(discover).toMatchObject({
+      Type: 'Task',
+      Resource: 'ref',
+      Parameters: { 'time.$': '$.time', discover: true },
+      ResultSelector: { 'discoveredAt.$': '$.discoveredAt' },
+      ResultPath: '$.discovery',
+      Next: 'EvaluateShards',
+    });
+    expect(discover.Retry).toEqual(definition.States.EvaluateShards.ItemProcessor.States.EvaluateShard.Retry);
+    // A failed discovery still runs the shards, then fails the tick, as a failed shard does.
+    expect(discover.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.discovery', Next: 'EvaluateShards' }]);
+    expect(definition.States.AllShardsOk.Choices[0]).toEqual({ Variable: '$.discovery.Error', IsPresent: true, Next: 'DescribeDiscoveryFailure' });
+    expect(definition.States.DescribeDiscoveryFailure.Next).toBe('DiscoveryFailed');
+    expect(definition.States.DiscoveryFailed).toMatchObject({ Type: 'Fail', Error: DISCOVERY_FAILED_ERROR, CausePath: '$.cause' });
+  });
+
+  it('has no Discover state when every SLO lists its tenants', () => {
+    // Prepare
+    const listed = stackWith(SHARDED, [validSlo({ tenants: { list: ['acme', 'globex'] } })]);
+
+    // Act
+    const { definition } = fanoutDefinition(listed.template);
+
+    // Assess
+    expect(Object.keys(definition.States)).not.toContain('Discover');
+    expect(Object.keys(definition.States)).not.toContain('DiscoveryFailed');
+    expect(definition.States.ScheduledTick.Next).toBe('EvaluateShards');
+  });
+
+  describe('executed locally with the evaluator invocations recorded', () => {
+    const execute = async (discover: (input: Json) => Promise<Json>): Promise<{ calls: Json[]; output?: unknown; error?: Error }> => {
+      const machine = new StateMachine(fanoutMachine().definition as StateMachineDefinition, { validationOptions: { checkArn: false, checkPaths: true } });
+      const calls: Json[] = [];
+      const record = (handler: (input: Json) => Promise<Json>) => async (input: Json): Promise<Json> => (calls.push(input), handler(input));
+      const run = machine.run(
+        { time: '2026-11-25T12:00:00Z' },
+        {
+          overrides: {
+            taskResourceLocalHandlers: { Discover: record(discover), EvaluateShard: record(async () => ({ evaluated: 1 })) },
+            retryIntervalOverrides: { Discover: 0, EvaluateShard: 0 },
+          },
+        },
+      );
+      try {
+        return { calls, output: await run.result };
+      } catch (error) {
+        return { calls, error: error as Error };
+      }
+    };
+
+    it('invokes the discovery once, before every shard, then each of the 8 shards once', async () => {
+      // Act
+      const { calls, output, error } = await execute(async () => ({ discoveredAt: 1_764_072_000_000, slos: [] }));
+
+      // Assess
+      expect(error).toBeUndefined();
+      expect(output).toEqual({ outcomes: [SHARD_OK], results: Array(8).fill(SHARD_OK), discovery: { discoveredAt: 1_764_072_000_000 } });
+      expect(calls[0]).toEqual({ time: '2026-11-25T12:00:00Z', discover: true });
+      expect(calls.slice(1).map((call) => (call as { shard: { index: number } }).shard.index).sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+      expect(calls.slice(1).every((call) => (call as { time: string }).time === '2026-11-25T12:00:00Z' && !('discover' in (call as object)))).toBe(true);
+    });
+
+    it('runs every shard, then fails the tick with EvaluatorDiscoveryFailed, when the discovery fails', async () => {
+      // Prepare
+      class TenantDiscoveryError extends Error {
+        override readonly name = 'TenantDiscoveryError';
+      }
+
+      // Act
+      const { calls, error } = await execute(async () => {
+        throw new TenantDiscoveryError('Tenant discovery failed for 1 SLO(s): api-availability (AccessDenied)');
+      });
+
+      // Assess
+      expect(calls).toHaveLength(1 + 8);
+      const failure = `${error?.message} ${String((error as { cause?: unknown })?.cause)}`;
+      expect(failure).toContain(DISCOVERY_FAILED_ERROR);
+      expect(failure).toContain('Tenant discovery failed (TenantDiscoveryError: Tenant discovery failed for 1 SLO(s): api-availability (AccessDenied))');
+      expect(failure).toContain(`results in shard order: ${JSON.stringify(Array(8).fill(SHARD_OK))}`);
+    });
   });
 
   it('lets the state machine invoke only the evaluator function, and logs every execution to an encrypted group', () => {

@@ -318,6 +318,65 @@ describe('IncidentWorkflow evidence beyond infrastructure events', () => {
   });
 });
 
+interface DefinitionState {
+  readonly Type: string;
+  readonly Next?: string;
+  readonly Default?: string;
+  readonly End?: boolean;
+  readonly Choices?: { readonly Next: string }[];
+  readonly Catch?: { readonly Next: string }[];
+}
+
+/** States reachable from `from` on the normal path (Next, Choices, Default), Catch routes left out. */
+function reachableFrom(states: Record<string, DefinitionState>, from: string): Set<string> {
+  const seen = new Set<string>();
+  const queue = [from];
+  while (queue.length > 0) {
+    const name = queue.shift()!;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const state = states[name];
+    if (state === undefined) continue;
+    queue.push(...[state.Next, state.Default, ...(state.Choices ?? []).map((choice) => choice.Next)].filter((next): next is string => next !== undefined));
+  }
+  return seen;
+}
+
+describe('IncidentWorkflow branch for an incident merged into an earlier one', () => {
+  const { resources } = synth(AUTO);
+  const states = definitionOf(resources).States as unknown as Record<string, Record<string, unknown> & DefinitionState>;
+
+  it('routes Analyse to a Merged? Choice that takes $.merged to NotifyMerged and anything else to the approval check', () => {
+    // Assess
+    expect(states.Analyse?.Next).toBe('Merged?');
+    expect(states['Merged?']).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.merged', IsPresent: true, Next: 'NotifyMerged' }],
+      Default: 'ApprovalFirst?',
+    });
+  });
+
+  it("sends the merge's alert with reason merged, keeps the state, retries transient Lambda errors and records failures", () => {
+    // Assess
+    expect(states.NotifyMerged).toMatchObject({
+      Type: 'Task',
+      Parameters: { reason: 'merged', 'state.$': '$' },
+      ResultPath: null,
+      Next: 'Record',
+      Retry: [expect.objectContaining({ ErrorEquals: [...LAMBDA_TRANSIENT_ERRORS] })],
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.caught', Next: 'NotifyMergedFailed' }],
+    });
+    expect(states.NotifyMergedFailed).toMatchObject({ Type: 'Pass', Next: 'RecordFailure' });
+  });
+
+  it('never reaches an approval, an action, a wait, a validation or the opening alert from the merge branch', () => {
+    // Act
+    const reachable = reachableFrom(states, 'NotifyMerged');
+    // Assess
+    expect(reachable).toEqual(new Set(['NotifyMerged', 'Record', 'FinalAlert?', 'NotifyMitigated', 'NotifyEscalated', 'Done']));
+  });
+});
+
 describe('IncidentWorkflow outside auto mode', () => {
   it.each([['recommend'], ['off']] as const)('grants no mutating action at all in %s mode', (mode) => {
     // Act

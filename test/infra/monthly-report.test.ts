@@ -159,3 +159,29 @@ describe('the reports config section', () => {
     expect(c.problems).toEqual([]);
   });
 });
+
+describe('the reports section in the stack props', () => {
+  it('leaves the report function and its schedule out when reports.enabled is false', () => {
+    // Act
+    const stack = new BurnwatchStack(noBundling(), 'Burnwatch', { burnwatch: { ...validProps(), reports: { enabled: false } } });
+
+    // Assess
+    expect(stack.monthlyReport).toBeUndefined();
+    Template.fromStack(stack).resourcePropertiesCountIs('AWS::Events::Rule', { ScheduleExpression: 'cron(0 2 1 * ? *)' }, 0);
+  });
+
+  it('uses a configured schedule from the stack props', () => {
+    // Act
+    const stack = new BurnwatchStack(noBundling(), 'Burnwatch', { burnwatch: { ...validProps(), reports: { schedule: 'cron(30 6 1 * ? *)' } } });
+
+    // Assess
+    Template.fromStack(stack).hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(30 6 1 * ? *)' });
+  });
+
+  it('refuses a bad reports section at synth, before any resource is created, naming the field', () => {
+    // Act / Assess
+    expect(() => new BurnwatchStack(noBundling(), 'Burnwatch', { burnwatch: { ...validProps(), reports: { timeoutSeconds: 30 } } })).toThrow(
+      'reports.timeoutSeconds: must be an integer from 60 to 900, got 30',
+    );
+  });
+});

@@ -64,7 +64,7 @@ describe('workflow handlers wired from the environment', () => {
   it.each([
     ['collect', { source: 'traces', input: {} }, 'payload.source: must be one of autoscaling | rds | codedeploy | lambda | xray | logs | load, got "traces"'],
     ['act', { input: {} }, 'state.executionArn: must be a non-empty string, got nothing'],
-    ['notify', { reason: 'bored', state: {} }, 'payload.reason: must be one of opening | recovered | not-recovered, got "bored"'],
+    ['notify', { reason: 'bored', state: {} }, 'payload.reason: must be one of opening | recovered | not-recovered | merged, got "bored"'],
     ['requestApproval', { state: {} }, 'payload.taskToken: must be a non-empty string, got nothing'],
     ['recordFailure', {}, 'state.failure: must be an object, got nothing'],
   ] as const)('rejects a malformed %s payload before doing anything', async (step, payload, problem) => {

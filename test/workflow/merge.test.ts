@@ -18,7 +18,7 @@ import { EMPTY_SLO_RESOURCES } from '../../lambda/usecases/workflow/config';
 import { IncidentMergeConflictError, notifyMerged } from '../../lambda/usecases/workflow/merge';
 import type { MergedWorkflowState } from '../../lambda/usecases/workflow/merge';
 import type { CollectorOutcome, WorkflowState } from '../../lambda/usecases/workflow/state';
-import { INITIAL_PROGRESS } from '../../lambda/usecases/workflow/state';
+import { INITIAL_PROGRESS, WorkflowPayloadError, parseNotifyPayload } from '../../lambda/usecases/workflow/state';
 import { useLocalDynamo } from '../support/dynalite';
 import { checkoutSlo, runtimeConfig } from '../support/faults';
 
@@ -187,5 +187,21 @@ describe('grouping by a cause found after the fact', () => {
     expect(sent[0]).toMatchObject({ type: 'escalated', incident: { id: a.id }, newTenants: ['umbrella'] });
     expect(sent[0]?.tenants.map((t) => t.tenant)).toEqual(['acme', 'globex', 'initech', 'umbrella']);
     expect((await store.getIncident(a.id))?.timeline.at(-1)).toMatchObject({ step: 'notified', detail: expect.stringContaining(b.id) });
+  });
+
+  it.each<[string, unknown, string]>([
+    ['without the merge', undefined, 'payload.state.merged: must be an object, got nothing'],
+    ['naming no survivor', { resource: 'shop/prod', newTenants: ['umbrella'], reason: 'same deployment' }, 'payload.state.merged.into: must be a non-empty string, got nothing'],
+    ['with a tenant that is not a name', { into: 'inc-a', resource: 'shop/prod', newTenants: [7], reason: 'same deployment' }, 'payload.state.merged.newTenants[0]: must be a non-empty string, got 7'],
+  ])('refuses a merged notification %s, naming the field', (_case, merged, problem) => {
+    // Prepare
+    const incident = openIncident({ slo: slo.name, severity: 'page', tenants: [{ tenant: 'umbrella', level: 'page', burnRates: { '5': 20 }, budgetRemaining: 0.9 }], now: T0 });
+    const analysis = { correlation: { suspectedCause: 'deployment', failureMode: 'deployment' }, plan: [], mode: 'auto', alertType: 'opened' };
+    const state = { ...stateFor(incident, []), analysis, ...(merged === undefined ? {} : { merged }) };
+    // Act
+    const parse = () => parseNotifyPayload({ reason: 'merged', state });
+    // Assess
+    expect(parse).toThrow(WorkflowPayloadError);
+    expect(parse).toThrow(problem);
   });
 });

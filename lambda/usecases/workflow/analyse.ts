@@ -13,6 +13,7 @@ import { planMitigations } from '../../domain/mitigation';
 import type { Incident, PlannedAction, RuntimeConfig, SloDefinition } from '../../domain/model';
 import type { GuardStore, Log, MetricSource, StateStore } from '../../ports';
 import { describeError } from '../describe-error';
+import { sloNamed } from './alert-event';
 import type { WorkflowRuntimeConfig } from './config';
 import { changeIncident, readIncident, withTimeline } from './incident-record';
 import { groupBySharedCause, suspectedResourceEntries } from './merge';
@@ -27,22 +28,8 @@ export interface AnalyseDeps {
   readonly log: Log;
 }
 
-/** The SLO named by the execution input is not configured: the evaluator and the workflow disagree. */
-export class UnknownSloError extends Error {
-  constructor(
-    readonly slo: string,
-    known: readonly string[],
-  ) {
-    super(`input.slo must be one of the configured SLOs (${known.join(', ')}); got ${JSON.stringify(slo)}`);
-    this.name = 'UnknownSloError';
-  }
-}
-
-export function sloNamed(runtime: RuntimeConfig, name: string): SloDefinition {
-  const slo = runtime.slos.find((candidate) => candidate.name === name);
-  if (slo === undefined) throw new UnknownSloError(name, runtime.slos.map((candidate) => candidate.name));
-  return slo;
-}
+// They live with the alert builder (which needs them too), so Analyse -> merge -> alert-event has no cycle.
+export { sloNamed, UnknownSloError } from './alert-event';
 
 /** A mutating action that the guards allowed; notify-only is never a round of its own. */
 export function isRunnable(action: PlannedAction): boolean {

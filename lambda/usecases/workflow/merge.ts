@@ -16,33 +16,25 @@ import {
   recordSuspectedResource,
 } from '../../domain/cause-grouping';
 import { SUSPECTED_RESOURCE_STEP, absorbIncident, closeAsMerged } from '../../domain/incident';
-import type { AlertEvent } from '../../domain/alert-message';
 import type { Correlation, Incident, RuntimeConfig } from '../../domain/model';
 import type { Log, StateStore } from '../../ports';
 import { describeError } from '../describe-error';
-import { MAX_INCIDENT_WRITE_ATTEMPTS, changeIncident, readIncident, recordOnTimeline } from './incident-record';
+import type { NotifyDeps, NotifyReceipt } from './alert-event';
+import { publishAlert } from './alert-event';
+import { MAX_INCIDENT_WRITE_ATTEMPTS, changeIncident, readIncident } from './incident-record';
 import type { TimelineEntries } from './incident-record';
-import type { NotifyDeps, NotifyReceipt } from './notify';
-import { buildAlertEvent } from './notify';
-import type { WorkflowState } from './state';
+import type { MergeRecord, WorkflowState } from './state';
 import { WorkflowStateError } from './state';
+
+export type { MergeRecord } from './state';
 
 export interface MergeDeps {
   readonly store: StateStore;
   readonly log: Log;
 }
 
-/** What the merge did, carried in the execution state as `$.merged` (a `Merged?` Choice routes on it). */
-export interface MergeRecord {
-  /** The incident that answers for this burn from now on. */
-  readonly into: string;
-  readonly resource: string;
-  /** Tenants the survivor did not have before: the ones its `escalated` alert names. */
-  readonly newTenants: readonly string[];
-  readonly reason: string;
-}
-
-export type MergedWorkflowState = WorkflowState & { readonly merged?: MergeRecord };
+/** The execution state after Analyse; `merged` is set when this incident merged into another (see state.ts). */
+export type MergedWorkflowState = WorkflowState;
 
 /** The merge kept conflicting with other writers (the evaluator, the survivor's execution). */
 export class IncidentMergeConflictError extends Error {
@@ -187,16 +179,11 @@ export async function groupBySharedCause(state: WorkflowState, runtime: RuntimeC
 
 /**
  * The one alert of a merge: `escalated` on the survivor, naming the tenants that joined it (instead of a second
- * `opened` page). For the Notify task once the definition routes merged executions to it.
+ * `opened` page). The Notify task sends it when the definition's `Merged?` Choice finds `$.merged`.
  */
-export async function notifyMerged(state: MergedWorkflowState, runtime: RuntimeConfig, deps: NotifyDeps, now: number): Promise<NotifyReceipt> {
+export async function notifyMerged(state: WorkflowState, runtime: RuntimeConfig, deps: NotifyDeps, now: number): Promise<NotifyReceipt> {
   const { merged } = state;
   if (merged === undefined) throw new WorkflowStateError('the merged alert needs the merge (state.merged)');
   const survivor = await readIncident(deps.store, merged.into);
-  const { states: tenantStates } = await deps.store.getTenantStates(survivor.slo, survivor.tenants.map((member) => member.tenant));
-  const event: AlertEvent = { ...buildAlertEvent({ type: 'escalated', incident: survivor, state, runtime, tenantStates, now }), newTenants: merged.newTenants };
-  const { messageId } = await deps.alerts.publish(event);
-  await recordOnTimeline(deps.store, survivor.id, now, [['notified', `escalated alert sent for ${state.input.incidentId} merging in (message ${messageId})`]]);
-  deps.log.info('Alert sent', { incidentId: survivor.id, type: 'escalated', messageId, mergedIncident: state.input.incidentId });
-  return { type: 'escalated', messageId };
+  return publishAlert({ type: 'escalated', incident: survivor, state, runtime, now, newTenants: merged.newTenants }, deps, `for ${state.input.incidentId} merging in`);
 }

@@ -14,10 +14,10 @@ import type { Log, StateStore } from '../../ports';
 import { describeError } from '../describe-error';
 import { changeIncident, readIncident, withTimeline } from './incident-record';
 import type { TimelineEntries } from './incident-record';
-import type { NotifyDeps } from './notify';
-import { publishAlert } from './notify';
+import type { NotifyDeps } from './alert-event';
+import { publishAlert } from './alert-event';
 import type { AlertPublisher, ForensicWriter } from './ports';
-import type { WorkflowFailure, WorkflowState } from './state';
+import type { MergeRecord, WorkflowFailure, WorkflowState } from './state';
 
 export const FORENSIC_BUNDLE_SCHEMA_VERSION = 1;
 
@@ -49,6 +49,8 @@ export interface ForensicBundle {
   readonly decision: WorkflowState['progress']['decision'];
   readonly approvalDenied: WorkflowState['approvalDenied'] | null;
   readonly failure: WorkflowFailure | null;
+  /** The incident this one merged into, and why; null when it was not merged. */
+  readonly merged: MergeRecord | null;
 }
 
 export function forensicBundle(state: WorkflowState, incident: Incident, now: number): ForensicBundle {
@@ -68,11 +70,20 @@ export function forensicBundle(state: WorkflowState, incident: Incident, now: nu
     decision: state.progress.decision,
     approvalDenied: state.approvalDenied ?? null,
     failure: state.failure ?? null,
+    merged: state.merged ?? null,
   };
 }
 
+/** Closes the part of an execution whose incident merged into another: nothing ran here, by design. */
+export const MERGED_CLOSING_STEP = 'workflow-merged';
+
 /** What ends this execution's part, for the timeline. */
 function closingEntries(state: WorkflowState): TimelineEntries {
+  const { merged } = state;
+  if (merged !== undefined) {
+    // Not `no-action`: nothing was blocked here; the survivor's execution acts on the shared resource.
+    return [[MERGED_CLOSING_STEP, `merged into ${merged.into}, whose workflow owns ${merged.resource}; this execution acts on nothing (${merged.reason})`]];
+  }
   const entries: [string, string][] = [];
   if (state.approvalDenied !== undefined) {
     const { Error: error, Cause: cause } = state.approvalDenied;

@@ -154,6 +154,19 @@ export interface ForensicLink {
   readonly consoleUrl: string;
 }
 
+/**
+ * Set by Analyse when the incident merged into an earlier open incident suspecting the same resource (merge.ts):
+ * the definition's `Merged?` Choice then sends the one `escalated` alert on the survivor and records, nothing else.
+ */
+export interface MergeRecord {
+  /** The incident that answers for this burn from now on. */
+  readonly into: string;
+  readonly resource: string;
+  /** Tenants the survivor did not have before: the ones its `escalated` alert names. */
+  readonly newTenants: readonly string[];
+  readonly reason: string;
+}
+
 export interface WorkflowState {
   readonly input: IncidentWorkflowInput;
   readonly executionArn: string;
@@ -165,6 +178,7 @@ export interface WorkflowState {
   readonly approvalDenied?: CaughtError;
   readonly failure?: WorkflowFailure;
   readonly forensic?: ForensicLink;
+  readonly merged?: MergeRecord;
 }
 
 /** The round before the analysis: nothing to do yet. */
@@ -181,9 +195,9 @@ export interface CollectPayload {
   readonly input: IncidentWorkflowInput;
 }
 
-/** Why a notification is sent: the opening alert, the validation's verdict, or the workflow's own failure. */
-export type NotifyReason = 'opening' | 'recovered' | 'not-recovered';
-export const NOTIFY_REASONS: readonly NotifyReason[] = ['opening', 'recovered', 'not-recovered'];
+/** Why a notification is sent: the opening alert, the validation's verdict, or a merge into an earlier incident. */
+export type NotifyReason = 'opening' | 'recovered' | 'not-recovered' | 'merged';
+export const NOTIFY_REASONS: readonly NotifyReason[] = ['opening', 'recovered', 'not-recovered', 'merged'];
 
 export interface NotifyPayload {
   readonly reason: NotifyReason;
@@ -361,9 +375,21 @@ function checkAnalysis(c: PayloadChecker, value: unknown, path: string): void {
   c.oneOf(analysis, 'alertType', path, ['opened', 'escalated']);
 }
 
+function checkMerged(c: PayloadChecker, value: unknown, path: string): void {
+  const merged = c.object(value, path);
+  if (merged === null) return;
+  c.text(merged, 'into', path);
+  c.text(merged, 'resource', path);
+  c.text(merged, 'reason', path);
+  c.array(merged, 'newTenants', path).forEach((tenant, i) => {
+    if (typeof tenant !== 'string' || tenant === '') c.fail(`${path}.newTenants[${i}]`, 'a non-empty string', tenant);
+  });
+}
+
 export interface StateRequirements {
   readonly collected?: boolean;
   readonly analysis?: boolean;
+  readonly merged?: boolean;
 }
 
 function checkState(c: PayloadChecker, value: unknown, path: string, needs: StateRequirements): void {
@@ -376,6 +402,7 @@ function checkState(c: PayloadChecker, value: unknown, path: string, needs: Stat
   checkProgress(c, state.progress, `${path}.progress`);
   if (needs.collected === true || state.collected !== undefined) checkCollected(c, state.collected, `${path}.collected`);
   if (needs.analysis === true || state.analysis !== undefined) checkAnalysis(c, state.analysis, `${path}.analysis`);
+  if (needs.merged === true || state.merged !== undefined) checkMerged(c, state.merged, `${path}.merged`);
 }
 
 /** A checked state with the absent round action made explicit (the types say null). */
@@ -408,7 +435,7 @@ export function parseNotifyPayload(value: unknown): NotifyPayload {
   const payload = c.object(value, 'payload');
   if (payload !== null) {
     c.oneOf(payload, 'reason', 'payload', NOTIFY_REASONS);
-    checkState(c, payload.state, 'payload.state', { analysis: true });
+    checkState(c, payload.state, 'payload.state', { analysis: true, merged: payload.reason === 'merged' });
   }
   if (c.problems.length > 0) throw new WorkflowPayloadError('Notify', c.problems);
   const parsed = value as NotifyPayload;

@@ -1,0 +1,181 @@
+/**
+ * What the evaluator keeps of each tenant's counts between warm invocations, in typed arrays rather than one
+ * object per bucket: the fine tier as a ring of minute slots (so each tick fetches only the newest minutes) and
+ * the coarse tier as running sums (so a refresh of the same range reuses its arrays).
+ */
+import { MINUTE_MS } from '../domain/model';
+import type { CountSeries } from '../domain/model';
+import { ringSlot } from '../domain/windows';
+import type { PrefixSeries, RingSeries } from '../domain/windows';
+
+/**
+ * The newest minutes re-read every tick, overwriting what the cache holds: CloudWatch accepts datapoints up to two
+ * weeks late, but a minute's counts settle within a few minutes of its end (the evaluator already waits
+ * `dataDelayMinutes` for most of them). Data arriving later than `dataDelayMinutes + FINE_REREAD_MINUTES` after its
+ * minute is seen only by a full fetch (a cold container, a new tenant, a changed horizon).
+ */
+export const FINE_REREAD_MINUTES = 5;
+
+/** A minute-slot ring cannot hold a fetched range. */
+export class SeriesCacheError extends Error {
+  constructor(
+    readonly field: string,
+    readonly allowed: string,
+    readonly given: unknown,
+  ) {
+    super(`${field} must be ${allowed}; got ${String(given)}`);
+    this.name = 'SeriesCacheError';
+  }
+}
+
+interface TenantRing {
+  readonly total: Float64Array;
+  readonly bad: Float64Array;
+  /** Oldest minute (epoch ms, inclusive) whose slot holds fetched data. */
+  from: number;
+  /** End (exclusive) of the last fetch: the slots of [from, to) hold that minute's counts. */
+  to: number;
+}
+
+/** One fetch the fine tier needs this tick: these tenants, from `from` to the tick's end. */
+export interface FineFetch {
+  readonly from: number;
+  readonly tenants: readonly string[];
+  /** True when the tenants' cached minutes are not used (cold, new, out of step): the whole fine horizon is read. */
+  readonly full: boolean;
+}
+
+/**
+ * The fine tier of one SLO: per tenant, `capacity` minute slots in a ring (16 bytes a minute, about 6.7 KB a
+ * tenant for the default 7-hour ring). A tenant's data stays usable as long as its minutes are contiguous up to the
+ * last fetch: each tick then reads only [last end - FINE_REREAD_MINUTES, end).
+ */
+export class FineTierCache {
+  private readonly rings = new Map<string, TenantRing>();
+  private listed: readonly string[] | null = null;
+
+  /**
+   * @param capacity minutes per tenant: at least the longest span [fineFrom, end) a tick reads (the fine horizon
+   *   plus one coarse period, since fineFrom is aligned down to the coarse period).
+   * @param key what the capacity was derived from (horizon and coarse period); a different key needs a new cache.
+   */
+  constructor(
+    readonly capacity: number,
+    readonly key: string,
+    private readonly rereadMinutes: number = FINE_REREAD_MINUTES,
+  ) {
+    if (!(Number.isInteger(capacity) && capacity > 0)) throw new SeriesCacheError('capacity', 'a positive integer of minutes', capacity);
+  }
+
+  /** Tenants held (for tests and memory figures). */
+  get size(): number {
+    return this.rings.size;
+  }
+
+  /** Drops the rings of tenants no longer listed; cheap when the list is the same array as last time. */
+  retain(tenants: readonly string[]): void {
+    if (tenants === this.listed) return;
+    this.listed = tenants;
+    const keep = new Set(tenants);
+    for (const tenant of this.rings.keys()) if (!keep.has(tenant)) this.rings.delete(tenant);
+  }
+
+  /**
+   * The fetches that bring every tenant's minutes in [fineFrom, end) up to date, grouped by start: tenants in step
+   * re-read the newest minutes from their last end (a missed tick just widens that read: the minutes before it are
+   * as final as they would have been), the rest read the whole horizon from `fineFrom`.
+   */
+  plan(tenants: readonly string[], fineFrom: number, end: number): FineFetch[] {
+    const byFrom = new Map<number, string[]>();
+    const full: string[] = [];
+    const rereadMs = this.rereadMinutes * MINUTE_MS;
+    for (const tenant of tenants) {
+      const ring = this.rings.get(tenant);
+      // Usable when it holds everything from fineFrom up to its end, and that end is not in the future of this tick.
+      const from = ring !== undefined && ring.from <= fineFrom && ring.to <= end ? Math.max(fineFrom, ring.to - rereadMs) : fineFrom;
+      if (from === fineFrom) {
+        full.push(tenant);
+        continue;
+      }
+      const group = byFrom.get(from);
+      if (group === undefined) byFrom.set(from, [tenant]);
+      else group.push(tenant);
+    }
+    const fetches: FineFetch[] = [...byFrom].map(([from, group]) => ({ from, tenants: group, full: false }));
+    if (full.length > 0) fetches.push({ from: fineFrom, tenants: full, full: true });
+    return fetches;
+  }
+
+  /**
+   * Writes a tenant's fetched minutes [from, to): every slot of the range is cleared first (a minute that came back
+   * empty has no traffic), then each bucket overwrites its slot. A range that does not continue the cached one
+   * replaces it. On a bucket the ring cannot hold the tenant is forgotten, so its next tick reads in full.
+   */
+  store(tenant: string, series: CountSeries, from: number, to: number): void {
+    if (series.periodSeconds !== 60) throw new SeriesCacheError('series.periodSeconds', '60 (minute buckets)', series.periodSeconds);
+    if (!(from % MINUTE_MS === 0 && to % MINUTE_MS === 0 && to > from && to - from <= this.capacity * MINUTE_MS)) {
+      throw new SeriesCacheError('to', `whole minutes after from (${from}), at most ${this.capacity} of them`, to);
+    }
+    let ring = this.rings.get(tenant);
+    if (ring === undefined) {
+      ring = { total: new Float64Array(this.capacity), bad: new Float64Array(this.capacity), from, to: from };
+      this.rings.set(tenant, ring);
+    }
+    // Not contiguous with what is held (or older than it): start over from this range.
+    if (from < ring.from || from > ring.to) ring.from = from;
+    try {
+      this.write(ring, series, from, to);
+    } catch (error) {
+      this.rings.delete(tenant);
+      throw error;
+    }
+    ring.to = to;
+    // Slots older than `capacity` minutes before `to` now hold newer minutes.
+    ring.from = Math.max(ring.from, to - this.capacity * MINUTE_MS);
+  }
+
+  private write(ring: TenantRing, series: CountSeries, from: number, to: number): void {
+    const { total, bad } = ring;
+    for (let at = from; at < to; at += MINUTE_MS) {
+      const slot = ringSlot(0, this.capacity, MINUTE_MS, at);
+      total[slot] = 0;
+      bad[slot] = 0;
+    }
+    let previousStart = -Infinity;
+    series.buckets.forEach((bucket, index) => {
+      if (!(bucket.start > previousStart && bucket.start >= from && bucket.start < to && bucket.start % MINUTE_MS === 0)) {
+        throw new SeriesCacheError(
+          `buckets[${index}].start`,
+          `a whole minute in [${from}, ${to}) after the previous bucket's start (${previousStart})`,
+          bucket.start,
+        );
+      }
+      previousStart = bucket.start;
+      const slot = ringSlot(0, this.capacity, MINUTE_MS, bucket.start);
+      total[slot] = bucket.total;
+      bad[slot] = bucket.bad;
+    });
+  }
+
+  /** Forgets a tenant: its next tick reads the whole horizon. */
+  forget(tenant: string): void {
+    this.rings.delete(tenant);
+  }
+
+  /** The tenant's cached minutes as the domain reads them, or null when none are held. */
+  view(tenant: string): RingSeries | null {
+    const ring = this.rings.get(tenant);
+    if (ring === undefined) return null;
+    return { layout: 'ring', periodSeconds: 60, from: ring.from, to: ring.to, offset: 0, capacity: this.capacity, total: ring.total, bad: ring.bad };
+  }
+}
+
+/** The coarse tier of one SLO: each tenant's running sums over [from, to), refreshed every `slowRefreshMinutes`. */
+export interface CoarseTier {
+  readonly fetchedAt: number;
+  readonly from: number;
+  readonly to: number;
+  readonly periodSeconds: number;
+  readonly series: Map<string, PrefixSeries>;
+}
+
