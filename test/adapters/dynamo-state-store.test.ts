@@ -1,59 +1,21 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoStateStore, UnprocessedKeysError } from '../../lambda/adapters/dynamo-state-store';
-import { InvalidItemError, StoreArgumentError, UnsupportedSchemaVersionError } from '../../lambda/adapters/dynamo-table-schema';
-import { incidentKey, openIncidentPointerKey, tenantHistoryKey, tenantStateKey } from '../../lambda/domain/keys';
-import { DAY_MS, MINUTE_MS, STATE_SCHEMA_VERSION, type Incident, type TenantAlertState } from '../../lambda/domain/model';
-import type { OpenIncidentPointer, WriteOutcome } from '../../lambda/ports';
+import { InvalidItemError, ItemReader, UnsupportedSchemaVersionError, corruptItem } from '../../lambda/adapters/dynamo-table-schema';
+import {
+  HISTORY_SORT_PREFIX,
+  TABLE_PARTITION_KEY,
+  TABLE_SORT_KEY,
+  incidentKey,
+  openIncidentPointerKey,
+  tenantHistoryKey,
+  tenantStateKey,
+} from '../../lambda/domain/keys';
+import { DAY_MS, MINUTE_MS, STATE_SCHEMA_VERSION, type TenantAlertState } from '../../lambda/domain/model';
 import { useLocalDynamo, type TestTable } from '../support/dynalite';
-
-const T0 = 1_700_000_000_000;
-const SLO = 'checkout-availability';
-
-function tenantState(overrides: Partial<TenantAlertState> = {}): TenantAlertState {
-  return {
-    schemaVersion: STATE_SCHEMA_VERSION,
-    slo: SLO,
-    tenant: 'acme',
-    level: 'page',
-    levelSince: T0 - 5 * MINUTE_MS,
-    lastFiringAt: T0,
-    activeRules: ['1h/5m'],
-    incidentId: 'inc-1',
-    burnRates: { '5': 20.1, '60': 15.2 },
-    budgetRemaining: 0.8,
-    timeToExhaustionMinutes: 120,
-    updatedAt: T0,
-    version: 1,
-    ...overrides,
-  };
-}
-
-function incident(overrides: Partial<Incident> = {}): Incident {
-  return {
-    id: 'inc-1',
-    slo: SLO,
-    severity: 'page',
-    status: 'open',
-    openedAt: T0,
-    resolvedAt: null,
-    tenants: [
-      { tenant: 'acme', joinedAt: T0, level: 'page', burnRates: { '5': 20.1 }, budgetRemainingAtJoin: 0.8, recoveredAt: null, budgetLost: null },
-    ],
-    executionArn: null,
-    suspectedCause: null,
-    failureMode: null,
-    forensicUri: null,
-    timeline: [{ at: T0, step: 'opened', detail: 'burn on 1h/5m' }],
-    version: 1,
-    ...overrides,
-  };
-}
-
-function pointer(overrides: Partial<OpenIncidentPointer> = {}): OpenIncidentPointer {
-  return { slo: SLO, incidentId: 'inc-1', openedAt: T0, version: 1, ...overrides };
-}
+import { SLO, T0, incident, pointer, tenantState } from '../support/state-fixture';
+import { describeStateStoreContract, type HistoryEntry } from '../support/state-store-contract';
 
 const dynalite = useLocalDynamo('burnwatch-state');
 let table: TestTable;
@@ -64,127 +26,28 @@ beforeEach(async () => {
   store = new DynamoStateStore(table.doc, table.name);
 });
 
-/** The three versioned records, driven the same way: a `marker` string tells apart whose write is stored. */
-interface VersionedRecord {
-  create(store: DynamoStateStore, marker: string): Promise<WriteOutcome>;
-  write(store: DynamoStateStore, fromVersion: number, marker: string): Promise<WriteOutcome>;
-  read(store: DynamoStateStore): Promise<{ version: number; marker: string | null } | null>;
+/** The tenant's history items, read straight from the table (the store itself never reads history). */
+async function historyOf(slo: string, tenant: string): Promise<HistoryEntry[]> {
+  const { pk } = tenantStateKey(slo, tenant);
+  const { Items = [] } = await table.doc.send(
+    new QueryCommand({
+      TableName: table.name,
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :history)',
+      ExpressionAttributeNames: { '#pk': TABLE_PARTITION_KEY, '#sk': TABLE_SORT_KEY },
+      ExpressionAttributeValues: { ':pk': pk, ':history': HISTORY_SORT_PREFIX },
+      ConsistentRead: true,
+    }),
+  );
+  return Items.map((item) => {
+    const reader = new ItemReader(item, corruptItem({ pk, sk: String(item[TABLE_SORT_KEY]) }));
+    return { updatedAt: reader.number('updatedAt'), level: reader.string('level') };
+  });
 }
 
-const versionedRecords: readonly [string, VersionedRecord][] = [
-  [
-    'a tenant state',
-    {
-      create: (store, marker) => store.putTenantState(tenantState({ incidentId: marker }), 0),
-      write: (store, from, marker) => store.putTenantState(tenantState({ incidentId: marker, version: from + 1 }), from),
-      read: async (store) => {
-        const state = (await store.getTenantStates(SLO, ['acme'])).states.get('acme');
-        return state === undefined ? null : { version: state.version, marker: state.incidentId };
-      },
-    },
-  ],
-  [
-    'an incident',
-    {
-      create: (store, marker) => store.createIncident(incident({ suspectedCause: marker })),
-      write: (store, from, marker) => store.updateIncident(incident({ suspectedCause: marker, version: from + 1 }), from),
-      read: async (store) => {
-        const stored = await store.getIncident('inc-1');
-        return stored === null ? null : { version: stored.version, marker: stored.suspectedCause };
-      },
-    },
-  ],
-  [
-    'an open-incident pointer',
-    {
-      create: (store, marker) => store.putOpenIncidentPointer(pointer({ incidentId: marker }), 0),
-      write: (store, from, marker) => store.putOpenIncidentPointer(pointer({ incidentId: marker, version: from + 1 }), from),
-      read: async (store) => {
-        const stored = await store.getOpenIncidentPointer(SLO);
-        return stored === null ? null : { version: stored.version, marker: stored.incidentId };
-      },
-    },
-  ],
-];
-
-describe.each(versionedRecords)('DynamoStateStore conditional writes of %s', (_, record) => {
-  it('creates it when it does not exist yet', async () => {
-    // Act
-    const outcome = await record.create(store, 'first');
-
-    // Assess
-    expect(outcome).toBe('written');
-    expect(await record.read(store)).toEqual({ version: 1, marker: 'first' });
-  });
-
-  it('lets exactly one of two concurrent creates win', async () => {
-    // Act
-    const outcomes = await Promise.all([record.create(store, 'writer-a'), record.create(store, 'writer-b')]);
-
-    // Assess
-    expect([...outcomes].sort()).toEqual(['conflict', 'written']);
-    const winner = outcomes[0] === 'written' ? 'writer-a' : 'writer-b';
-    expect(await record.read(store)).toEqual({ version: 1, marker: winner });
-  });
-
-  it.each([
-    ['writes version 2 over the stored version 1', 1, 'written', { version: 2, marker: 'next' }],
-    ['refuses a write from stale version 0 (a create) and keeps version 1', 0, 'conflict', { version: 1, marker: 'first' }],
-    ['refuses a write from version 2, which was never stored, and keeps version 1', 2, 'conflict', { version: 1, marker: 'first' }],
-  ] as const)('%s', async (_name, fromVersion, expectedOutcome, expectedStored) => {
-    // Prepare
-    await record.create(store, 'first');
-
-    // Act
-    const outcome = fromVersion === 0 ? await record.create(store, 'next') : await record.write(store, fromVersion, 'next');
-
-    // Assess
-    expect(outcome).toBe(expectedOutcome);
-    expect(await record.read(store)).toEqual(expectedStored);
-  });
-
-  it('refuses an update of a record that does not exist', async () => {
-    // Act
-    const outcome = await record.write(store, 1, 'orphan');
-
-    // Assess
-    expect(outcome).toBe('conflict');
-    expect(await record.read(store)).toBeNull();
-  });
-
-  it('lets exactly one of two overlapping writers that both read version 1 write version 2', async () => {
-    // Prepare: both writers read the same version, as two overlapping evaluator ticks do.
-    await record.create(store, 'first');
-    const [readByA, readByB] = await Promise.all([record.read(store), record.read(store)]);
-
-    // Act
-    const outcomes = await Promise.all([
-      record.write(store, readByA?.version ?? -1, 'writer-a'),
-      record.write(store, readByB?.version ?? -1, 'writer-b'),
-    ]);
-
-    // Assess
-    expect([readByA?.version, readByB?.version]).toEqual([1, 1]);
-    expect([...outcomes].sort()).toEqual(['conflict', 'written']);
-    const winner = outcomes[0] === 'written' ? 'writer-a' : 'writer-b';
-    expect(await record.read(store)).toEqual({ version: 2, marker: winner });
-  });
-});
+// Against the table the file's beforeEach created.
+describeStateStoreContract('DynamoStateStore', () => ({ store, history: historyOf }));
 
 describe('DynamoStateStore write validation', () => {
-  it.each([
-    ['a tenant state', (s: DynamoStateStore) => s.putTenantState(tenantState({ version: 3 }), 1)],
-    ['an incident', (s: DynamoStateStore) => s.updateIncident(incident({ version: 3 }), 1)],
-    ['an open-incident pointer', (s: DynamoStateStore) => s.putOpenIncidentPointer(pointer({ version: 3 }), 1)],
-  ])('rejects %s whose version is not expectedVersion + 1', async (_, write) => {
-    // Act
-    const attempt = write(store);
-
-    // Assess
-    await expect(attempt).rejects.toThrow(StoreArgumentError);
-    await expect(write(store)).rejects.toThrow('version must be expectedVersion + 1 (2); given 3');
-  });
-
   it.each([
     ['a budgetRemaining that is not a number', { budgetRemaining: Number.NaN }, 'budgetRemaining'],
     ['an unknown level', { level: 'warning' as TenantAlertState['level'] }, 'level'],
@@ -324,7 +187,7 @@ describe('DynamoStateStore reading corrupt items', () => {
   });
 });
 
-describe('DynamoStateStore batch reads and awkward names', () => {
+describe('DynamoStateStore batch reads and history items', () => {
   it('reads 250 tenants (three BatchGetItem chunks) and leaves out tenants never written', async () => {
     // Prepare: each tenant's budgetRemaining encodes its index, so a mix-up would show.
     const tenants = Array.from({ length: 250 }, (_, index) => `tenant-${index}`);
@@ -340,47 +203,6 @@ describe('DynamoStateStore batch reads and awkward names', () => {
     tenants.forEach((tenant, index) => expect(states.get(tenant)?.budgetRemaining).toBeCloseTo(index / 1000, 10));
   });
 
-  it('returns an empty map for no tenants', async () => {
-    // Act
-    const { states, unreadable } = await store.getTenantStates(SLO, []);
-
-    // Assess
-    expect(states.size).toBe(0);
-    expect(unreadable.size).toBe(0);
-  });
-
-  it('round-trips tenants with unicode, quotes, separators and 1,000-character names without collisions', async () => {
-    // Prepare: (slo, tenant) pairs; the first two would both be 'a#b#c' under naive concatenation.
-    const long = 'ü'.repeat(999);
-    const pairs: [string, string][] = [
-      ['a#b', 'c'],
-      ['a', 'b#c'],
-      ['a', 'b%23c'],
-      ['a', `"quoted" 'tenant'`],
-      ['a', '租户🔥'],
-      ['a', `${long}1`],
-      ['a', `${long}2`],
-      ['a', 'x'.repeat(1000)],
-    ];
-    const outcomes = await Promise.all(
-      pairs.map(([slo, tenant], index) => store.putTenantState(tenantState({ slo, tenant, incidentId: `inc-${index}` }), 0)),
-    );
-
-    // Act
-    const bySlo = new Map<string, Map<string, TenantAlertState>>();
-    for (const slo of new Set(pairs.map(([slo]) => slo))) {
-      bySlo.set(slo, (await store.getTenantStates(slo, pairs.filter(([s]) => s === slo).map(([, tenant]) => tenant))).states);
-    }
-
-    // Assess: every write created a new item, and every tenant reads back its own.
-    expect(outcomes).toEqual(pairs.map(() => 'written'));
-    pairs.forEach(([slo, tenant], index) => {
-      const state = bySlo.get(slo)?.get(tenant);
-      expect(state?.tenant).toBe(tenant);
-      expect(state?.incidentId).toBe(`inc-${index}`);
-    });
-  });
-
   it('appends history under its own sort key with expiresAt in epoch seconds, leaving the state item alone', async () => {
     // Prepare: keep history for 30 days.
     const state = tenantState();
@@ -393,14 +215,6 @@ describe('DynamoStateStore batch reads and awkward names', () => {
     const item = await table.getRaw(tenantHistoryKey(SLO, 'acme', T0));
     expect(item).toMatchObject({ sk: 'HIST#1700000000000', level: 'page', version: 1, expiresAt: expiresAtMs / 1000 });
     expect(await table.getRaw(tenantStateKey(SLO, 'acme'))).toBeUndefined();
-  });
-
-  it('refuses a history expiry given in seconds, which would expire the item at once', async () => {
-    // Act
-    const attempt = store.appendHistory(tenantState(), (T0 + 30 * DAY_MS) / 1000);
-
-    // Assess
-    await expect(attempt).rejects.toThrow(/^expiresAt must be an integer epoch-ms time after state.updatedAt/);
   });
 });
 

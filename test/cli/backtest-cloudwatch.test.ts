@@ -2,9 +2,6 @@
  * `burnwatch backtest --from-cloudwatch`: the series comes from the real CloudWatchMetricSource, here over the local
  * CloudWatch's client(), and must replay exactly like the same minutes given as a CSV file.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
 import { parseOptions } from '../../bin/burnwatch';
@@ -13,26 +10,14 @@ import type { BacktestDeps } from '../../cli/backtest/main';
 import type { BacktestJson } from '../../cli/backtest/report';
 import { LocalCloudWatch } from '../../lambda/adapters/local-cloudwatch';
 import { DAY_MS, MINUTE_MS } from '../../lambda/domain/model';
+import { apiAvailabilityYaml, countSeriesCsv, runWithCapturedIo, useTempDir, type CommandRun } from '../support/cli';
 
 const T0 = Date.UTC(2026, 2, 2);
 const MINUTES = 430;
 const at = (minutes: number): number => T0 + minutes * MINUTE_MS;
 const iso = (minutes: number): string => new Date(at(minutes)).toISOString();
 
-const SLO_YAML = `
-slos:
-  - name: api-availability
-    objective: 99.9
-    sli:
-      namespace: MyService
-      tenantDimension: TenantId
-      dimensions: { Service: api }
-      metrics:
-        requests: { metricName: Requests }
-        errors: { metricName: Errors }
-      bad: errors
-      total: requests
-`;
+const SLO_YAML = apiAvailabilityYaml('', { dimensions: '{ Service: api }' });
 
 const OPENSLO_PROMETHEUS = `
 apiVersion: openslo/v1
@@ -57,18 +42,9 @@ const TRAFFIC: Readonly<Record<string, (minute: number) => { total: number; bad:
 };
 
 describe('burnwatch backtest --from-cloudwatch', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'burnwatch-backtest-cw-'));
-  const file = (name: string, text: string): string => {
-    const path = join(dir, name);
-    writeFileSync(path, text);
-    return path;
-  };
+  const { file } = useTempDir('burnwatch-backtest-cw-');
   const slo = file('slo.yaml', SLO_YAML);
-  const csvLines = ['timestamp,tenant,total,bad'];
-  for (let minute = 0; minute < MINUTES; minute += 1) {
-    for (const [tenant, traffic] of Object.entries(TRAFFIC)) csvLines.push(`${iso(minute)},${tenant},${traffic(minute).total},${traffic(minute).bad}`);
-  }
-  const series = file('series.csv', `${csvLines.join('\n')}\n`);
+  const series = file('series.csv', countSeriesCsv(TRAFFIC, T0, 0, MINUTES));
 
   function localCloudWatch(): LocalCloudWatch {
     const local = new LocalCloudWatch({ clock: () => at(MINUTES) });
@@ -81,11 +57,8 @@ describe('burnwatch backtest --from-cloudwatch', () => {
     return local;
   }
 
-  async function run(args: readonly string[], deps: BacktestDeps): Promise<{ code: number; stdout: string; stderr: string }> {
-    let stdout = '';
-    let stderr = '';
-    const code = await backtestCommand(parseOptions(args, BACKTEST_OPTIONS), { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) }, deps);
-    return { code, stdout, stderr };
+  function run(args: readonly string[], deps: BacktestDeps): Promise<CommandRun> {
+    return runWithCapturedIo((io) => backtestCommand(parseOptions(args, BACKTEST_OPTIONS), io, deps));
   }
 
   const range = ['--from-cloudwatch', '--start', iso(0), '--end', iso(MINUTES)];

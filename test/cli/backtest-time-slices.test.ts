@@ -5,18 +5,15 @@
  * the SLO's kind needs; a calendar month starting mid-series leaves the burn-rate windows rolling. The output
  * contract (alerts, JSON shape) is the same as for event-counted SLOs.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { backtestCommand } from '../../cli/backtest/main';
-import type { CliIo } from '../../cli/backtest/cli';
 import { CsvInputError, readSloSeriesCsv } from '../../cli/backtest/csv';
 import { BacktestReplay, ReplayInputError } from '../../cli/backtest/replay';
 import type { BacktestAlert } from '../../cli/backtest/replay';
 import type { BacktestJson } from '../../cli/backtest/report';
 import { MINUTE_MS } from '../../lambda/domain/model';
 import type { BurnRateRule, SloDefinition } from '../../lambda/domain/model';
+import { apiAvailabilityYaml, runWithCapturedIo, useTempDir } from '../support/cli';
 import { apiSlo } from '../support/slo-fixture';
 
 const T0 = Date.UTC(2026, 2, 2); // an hour boundary
@@ -38,19 +35,7 @@ slos:
 `;
 
 /** 99.9 % of requests without errors, event-counted. */
-const RATIO_SLO_YAML = `
-slos:
-  - name: api-availability
-    objective: 99.9
-    sli:
-      namespace: MyService
-      tenantDimension: TenantId
-      metrics:
-        requests: { metricName: Requests }
-        errors: { metricName: Errors }
-      bad: errors
-      total: requests
-`;
+const RATIO_SLO_YAML = apiAvailabilityYaml();
 
 /** 99 % of minutes in which at least 99 % of requests succeed. */
 const RATIO_SLICES_YAML = RATIO_SLO_YAML.replace('objective: 99.9', 'objective: 99\n    budgeting: timeslices\n    timeSliceTarget: 0.99').replace('api-availability', 'api-good-minutes');
@@ -61,18 +46,7 @@ const BREACH_MINUTES = 30;
 const SERIES_MINUTES = BREACH_START + BREACH_MINUTES + 60;
 const inBreach = (minute: number): boolean => minute >= BREACH_START && minute < BREACH_START + BREACH_MINUTES;
 
-function captureIo(): CliIo & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return { stdout: (text) => void (out += text), stderr: (text) => void (err += text), out: () => out, err: () => err };
-}
-
-const dir = mkdtempSync(join(tmpdir(), 'burnwatch-backtest-slices-'));
-function file(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
+const { file } = useTempDir('burnwatch-backtest-slices-');
 
 function lines(header: string, minutes: number, row: (minute: number) => string): string {
   return [header, ...Array.from({ length: minutes }, (_, minute) => `${iso(minute)},${row(minute)}`)].join('\n') + '\n';
@@ -82,9 +56,8 @@ const p99Series = lines('timestamp,tenant,value', SERIES_MINUTES, (minute) => `a
 const countSeries = lines('timestamp,tenant,total,bad', SERIES_MINUTES, (minute) => `acme,1000,${inBreach(minute) ? 20 : 5}`);
 
 async function runBacktest(slo: string, series: string): Promise<{ code: number; json: BacktestJson | null; stderr: string }> {
-  const io = captureIo();
-  const code = await backtestCommand(new Map([['slo', slo], ['series', series], ['format', 'json'], ['quiet', '']]), io);
-  return { code, json: code === 0 ? (JSON.parse(io.out()) as BacktestJson) : null, stderr: io.err() };
+  const { code, stdout, stderr } = await runWithCapturedIo((io) => backtestCommand(new Map([['slo', slo], ['series', series], ['format', 'json'], ['quiet', '']]), io));
+  return { code, json: code === 0 ? (JSON.parse(stdout) as BacktestJson) : null, stderr };
 }
 
 describe('burnwatch backtest: a threshold SLO (p99 per minute)', () => {

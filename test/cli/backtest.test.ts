@@ -3,11 +3,9 @@
  * with the tiers an evaluator tick builds, the Workbook's precision / recall / detection / reset measures, the CSV
  * errors, and the command end to end through bin/burnwatch.ts's exported main.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { main, parseOptions, UsageError } from '../../bin/burnwatch';
+import { parseOptions, UsageError } from '../../bin/burnwatch';
 import { BACKTEST_OPTIONS, backtestCommand } from '../../cli/backtest/main';
 import type { BacktestDeps } from '../../cli/backtest/main';
 import type { CliIo } from '../../cli/backtest/cli';
@@ -23,40 +21,22 @@ import type { BurnRateRule, CountBucket, SloDefinition, WindowCounts } from '../
 import { activeRuleNames, evaluateTenant } from '../../lambda/domain/rules';
 import { fineHorizonMinutes } from '../../lambda/usecases/evaluate-tick';
 import { parseSloFile } from '../../lib/config/slo-file';
+import { apiAvailabilityYaml, countSeriesCsv, runBurnwatch, useTempDir, type Traffic } from '../support/cli';
 
 const T0 = Date.UTC(2026, 2, 2); // an hour boundary
 const DAY_MINUTES = 24 * 60;
 const at = (minutes: number): number => T0 + minutes * MINUTE_MS;
 const iso = (minutes: number): string => new Date(at(minutes)).toISOString();
 
-/** A 99.9 % SLO over 30 days with the Workbook's default rules (1h/5m 14.4x page, 6h/30m 6x page, 3d/6h 1x ticket). */
-function sloYaml(alerting = ''): string {
-  return `
-slos:
-  - name: api-availability
-    objective: 99.9
-    sli:
-      namespace: MyService
-      tenantDimension: TenantId
-      metrics:
-        requests: { metricName: Requests }
-        errors: { metricName: Errors }
-      bad: errors
-      total: requests
-${alerting}`;
-}
-
 /** Two SLOs in one file: api-availability and other. */
 function twoSloYaml(): string {
-  return `${sloYaml()}${sloYaml().split('\n').slice(2).join('\n').replace('api-availability', 'other')}`;
+  return `${apiAvailabilityYaml()}${apiAvailabilityYaml().split('\n').slice(2).join('\n').replace('api-availability', 'other')}`;
 }
 
+/** A 99.9 % SLO over 30 days with the Workbook's default rules (1h/5m 14.4x page, 6h/30m 6x page, 3d/6h 1x ticket). */
 function sloOf(alerting = ''): SloDefinition {
-  return parseSloFile(sloYaml(alerting), 'slo.yaml').slo;
+  return parseSloFile(apiAvailabilityYaml(alerting), 'slo.yaml').slo;
 }
-
-/** Counts of a tenant's minute (minutes from T0); null or total 0 is no traffic. */
-type Traffic = (minute: number) => WindowCounts | null;
 
 function replay(slo: SloDefinition, tenants: Readonly<Record<string, Traffic>>, minutes: number, options: ReplayOptions = {}): ReplayResult {
   const backtest = new BacktestReplay(slo, options);
@@ -71,17 +51,6 @@ function replay(slo: SloDefinition, tenants: Readonly<Record<string, Traffic>>, 
 
 function alertsOf(result: ReplayResult, rule: string): BacktestAlert[] {
   return result.alerts.filter((alert) => alert.rule === rule);
-}
-
-function seriesCsv(tenants: Readonly<Record<string, Traffic>>, minutes: number): string {
-  const lines = ['timestamp,tenant,total,bad'];
-  for (let minute = 0; minute < minutes; minute += 1) {
-    for (const [tenant, traffic] of Object.entries(tenants)) {
-      const counts = traffic(minute);
-      if (counts !== null) lines.push(`${iso(minute)},${tenant},${counts.total},${counts.bad}`);
-    }
-  }
-  return `${lines.join('\n')}\n`;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -418,39 +387,19 @@ describe('backtest CSV', () => {
 // ---------------------------------------------------------------------------------------------------------
 
 describe('burnwatch backtest command', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'burnwatch-backtest-'));
-  const file = (name: string, text: string): string => {
-    const path = join(dir, name);
-    writeFileSync(path, text);
-    return path;
-  };
+  const { dir, file } = useTempDir('burnwatch-backtest-');
   // acme: 6 clean hours, then a 10-minute outage; globex: clean, with a labelled incident no rule sees.
   const tenants: Record<string, Traffic> = {
     acme: (minute) => ({ total: 1000, bad: minute >= 360 && minute < 370 ? 1000 : 0 }),
     globex: () => ({ total: 200, bad: 0 }),
   };
-  const slo = file('slo.yaml', sloYaml());
-  const series = file('series.csv', seriesCsv(tenants, 430));
+  const slo = file('slo.yaml', apiAvailabilityYaml());
+  const series = file('series.csv', countSeriesCsv(tenants, T0, 0, 430));
   const incidents = file('incidents.csv', `tenant,start,end\nacme,${iso(360)},${iso(370)}\nglobex,${iso(100)},${iso(110)}\n`);
-
-  /** Runs bin/burnwatch.ts's main with stdout and stderr captured. */
-  async function runMain(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    let stdout = '';
-    let stderr = '';
-    const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
-    const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
-    try {
-      const code = await main(args);
-      return { code, stdout, stderr };
-    } finally {
-      out.mockRestore();
-      err.mockRestore();
-    }
-  }
 
   it('prints one JSON document with the alerts and, given incidents, the rules scored', async () => {
     // Act
-    const { code, stdout } = await runMain(['backtest', '--slo', slo, '--series', series, '--incidents', incidents, '--format', 'json', '--quiet']);
+    const { code, stdout } = await runBurnwatch(['backtest', '--slo', slo, '--series', series, '--incidents', incidents, '--format', 'json', '--quiet']);
     // Assess
     expect(code).toBe(0);
     const json = JSON.parse(stdout) as BacktestJson;
@@ -475,7 +424,7 @@ describe('burnwatch backtest command', () => {
 
   it('prints tables by default and leaves rules out without incidents', async () => {
     // Act
-    const { code, stdout, stderr } = await runMain(['backtest', '--slo', slo, '--series', series]);
+    const { code, stdout, stderr } = await runBurnwatch(['backtest', '--slo', slo, '--series', series]);
     // Assess
     expect(code).toBe(0);
     expect(stdout).toContain('Alerts (3)');
@@ -486,9 +435,9 @@ describe('burnwatch backtest command', () => {
 
   it('notes on stderr the tenants the SLO does not select, and the incidents it therefore misses', async () => {
     // Prepare
-    const listed = file('listed.yaml', sloYaml('    tenants: { list: [acme] }'));
+    const listed = file('listed.yaml', apiAvailabilityYaml('    tenants: { list: [acme] }'));
     // Act
-    const { code, stderr } = await runMain(['backtest', '--slo', listed, '--series', series, '--incidents', incidents, '--quiet']);
+    const { code, stderr } = await runBurnwatch(['backtest', '--slo', listed, '--series', series, '--incidents', incidents, '--quiet']);
     // Assess
     expect(code).toBe(0);
     expect(stderr).toContain("note: 1 tenant(s) not replayed, not in the SLO's tenants.list: globex\n");
@@ -497,7 +446,7 @@ describe('burnwatch backtest command', () => {
 
   it('omits rules from the JSON without incidents', async () => {
     // Act
-    const { stdout } = await runMain(['backtest', '--slo', slo, '--series', series, '--format', 'json', '--quiet']);
+    const { stdout } = await runBurnwatch(['backtest', '--slo', slo, '--series', series, '--format', 'json', '--quiet']);
     // Assess
     expect(Object.keys(JSON.parse(stdout) as object)).toEqual(['alerts']);
   });
@@ -517,7 +466,7 @@ describe('burnwatch backtest command', () => {
     ],
   ])('exits with an error for %s', async (_label, args, expectedCode, message) => {
     // Act
-    const { code, stdout, stderr } = await runMain(['backtest', ...args()]);
+    const { code, stdout, stderr } = await runBurnwatch(['backtest', ...args()]);
     // Assess
     expect(code).toBe(expectedCode);
     expect(stdout).toBe('');
@@ -528,7 +477,7 @@ describe('burnwatch backtest command', () => {
     // Prepare
     const two = file('two-named.yaml', twoSloYaml());
     // Act
-    const { code, stdout } = await runMain(['backtest', '--slo', two, '--slo-name', 'other', '--series', series, '--format', 'json', '--quiet']);
+    const { code, stdout } = await runBurnwatch(['backtest', '--slo', two, '--slo-name', 'other', '--series', series, '--format', 'json', '--quiet']);
     // Assess
     expect(code).toBe(0);
     expect((JSON.parse(stdout) as BacktestJson).alerts.every((alert) => alert.slo === 'other')).toBe(true);
@@ -536,7 +485,7 @@ describe('burnwatch backtest command', () => {
 
   it('refuses an unknown option before running anything', async () => {
     // Act / Assess
-    await expect(runMain(['backtest', '--slo', slo, '--sereis', series])).rejects.toThrow(UsageError);
+    await expect(runBurnwatch(['backtest', '--slo', slo, '--sereis', series])).rejects.toThrow(UsageError);
   });
 
   it.each([

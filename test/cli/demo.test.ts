@@ -2,13 +2,13 @@
  * Demo smoke test: a short scenario through the real pipeline (local CloudWatch, dynalite, evaluator, alerts) must
  * page on its outage, group its shared failure into one incident, and write the report and the summary.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runDemo } from '../../cli/demo/run';
 import { parseScenario, ScenarioError } from '../../cli/demo/scenario';
 import type { DemoSummary } from '../../cli/demo/run';
+import { runHeadlessChromium } from '../support/chromium';
 
 const SCENARIO = `
 name: smoke
@@ -47,24 +47,12 @@ events:
   - { kind: database-failover, at: "01:10", durationMinutes: 4, tenants: all, errorRate: 0.4 }
 `;
 
-/** Headless Chromium, as root and without network: the flags keep it from reaching out or needing a sandbox. */
+/** The report as headless Chromium lays it out: a screenshot into `dir` (report.png), and the DOM it returns. */
 function renderInChromium(reportPath: string, dir: string): string {
-  const flags = [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    `--user-data-dir=${mkdtempSync(join(tmpdir(), 'burnwatch-chromium-'))}`,
-  ];
   const url = `file://${reportPath}`;
-  const screenshot = spawnSync('chromium', [...flags, '--window-size=1280,2000', `--screenshot=${join(dir, 'report.png')}`, url], { encoding: 'utf8', timeout: 60_000 });
-  if (screenshot.error) throw new Error(`chromium is required for this test (apt-get install -y chromium): ${screenshot.error.message}`);
+  const screenshot = runHeadlessChromium(['--window-size=1280,2000', `--screenshot=${join(dir, 'report.png')}`, url]);
   expect(screenshot.status).toBe(0);
-  const dom = spawnSync('chromium', [...flags, '--dump-dom', url], { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
+  const dom = runHeadlessChromium(['--dump-dom', url]);
   expect(dom.status).toBe(0);
   return dom.stdout;
 }

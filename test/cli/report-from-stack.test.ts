@@ -7,9 +7,6 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseOptions } from '../../bin/burnwatch';
 import { REPORT_OPTIONS, reportCommand } from '../../cli/report/main';
 import type { ReportDeps } from '../../cli/report/main';
@@ -17,20 +14,7 @@ import type { ReportJson } from '../../cli/report/render';
 import { LocalCloudWatch } from '../../lambda/adapters/local-cloudwatch';
 import { incidentKey, tenantStateKey } from '../../lambda/domain/keys';
 import { MINUTE_MS, STATE_SCHEMA_VERSION } from '../../lambda/domain/model';
-
-const SLO_YAML = `
-slos:
-  - name: api-availability
-    objective: 99.9
-    sli:
-      namespace: MyService
-      tenantDimension: TenantId
-      metrics:
-        requests: { metricName: Requests }
-        errors: { metricName: Errors }
-      bad: errors
-      total: requests
-`;
+import { apiAvailabilityYaml, runWithCapturedIo, useTempDir, type CommandRun } from '../support/cli';
 
 /** Data from 28 March 00:00 to the end of the month: 4 days x 1,440 minutes. */
 const FROM = Date.UTC(2026, 2, 28);
@@ -61,10 +45,7 @@ const incidentItem = {
 };
 
 describe('burnwatch report --from-stack', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'burnwatch-report-stack-'));
-  const sloFile = join(dir, 'slo.yaml');
-  writeFileSync(sloFile, SLO_YAML);
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const sloFile = useTempDir('burnwatch-report-stack-').file('slo.yaml', apiAvailabilityYaml());
 
   const cloudFormation = new CloudFormationClient({});
   const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({}));
@@ -95,11 +76,8 @@ describe('burnwatch report --from-stack', () => {
     return local;
   }
 
-  async function run(args: readonly string[], deps: ReportDeps): Promise<{ code: number; stdout: string; stderr: string }> {
-    let stdout = '';
-    let stderr = '';
-    const code = await reportCommand(parseOptions(args, REPORT_OPTIONS), { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) }, deps);
-    return { code, stdout, stderr };
+  function run(args: readonly string[], deps: ReportDeps): Promise<CommandRun> {
+    return runWithCapturedIo((io) => reportCommand(parseOptions(args, REPORT_OPTIONS), io, deps));
   }
 
   it('reports the stack\'s month with the offline JSON contract: hourly figures, incidents from the records', async () => {

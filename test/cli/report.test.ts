@@ -4,43 +4,26 @@
  * to mitigate, a month that starts mid-series, worst-first ordering, the JSON / CSV / HTML outputs through
  * bin/burnwatch.ts's main, and CSV errors naming the line and field.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../bin/burnwatch';
 import { MonthReportBuilder, parseMonth } from '../../cli/report/monthly';
 import type { MonthReport } from '../../cli/report/monthly';
 import type { ReportJson } from '../../cli/report/render';
 import { MINUTE_MS } from '../../lambda/domain/model';
-import type { WindowCounts } from '../../lambda/domain/model';
 import { parseSloFile } from '../../lib/config/slo-file';
+import { runHeadlessChromium } from '../support/chromium';
+import { apiAvailabilityYaml, countSeriesCsv, runBurnwatch, useTempDir, type Traffic } from '../support/cli';
 
 const FEB = Date.UTC(2026, 1, 1);
 const at = (minutes: number): number => FEB + minutes * MINUTE_MS;
 const iso = (minutes: number): string => new Date(at(minutes)).toISOString();
 
 /** 99.9 % over 30 days, the Workbook's default rules, default traffic guard (100 events, 3 bad) and hysteresis 0.9. */
-const SLO_YAML = `
-slos:
-  - name: api-availability
-    objective: 99.9
-    sli:
-      namespace: MyService
-      tenantDimension: TenantId
-      metrics:
-        requests: { metricName: Requests }
-        errors: { metricName: Errors }
-      bad: errors
-      total: requests
-    overrides:
+const SLO_YAML = apiAvailabilityYaml(`    overrides:
       premium: { objective: 99.99 }
       internal: { muted: true }
-`;
+`);
 const slo = parseSloFile(SLO_YAML, 'slo.yaml').slo;
-
-/** Counts of a tenant's minute, minutes counted from 2026-02-01T00:00Z (negative: January). */
-type Traffic = (minute: number) => WindowCounts | null;
 
 function build(tenants: Readonly<Record<string, Traffic>>, fromMinute: number, toMinute: number, month = '2026-02'): MonthReport {
   const builder = new MonthReportBuilder(slo, parseMonth(month));
@@ -53,15 +36,9 @@ function build(tenants: Readonly<Record<string, Traffic>>, fromMinute: number, t
   return builder.finish();
 }
 
+/** Minutes counted from 2026-02-01T00:00Z (negative: January). */
 function seriesCsv(tenants: Readonly<Record<string, Traffic>>, fromMinute: number, toMinute: number): string {
-  const lines = ['timestamp,tenant,total,bad'];
-  for (let minute = fromMinute; minute < toMinute; minute += 1) {
-    for (const [tenant, traffic] of Object.entries(tenants)) {
-      const counts = traffic(minute);
-      if (counts !== null) lines.push(`${iso(minute)},${tenant.includes(',') ? `"${tenant}"` : tenant},${counts.total},${counts.bad}`);
-    }
-  }
-  return `${lines.join('\n')}\n`;
+  return countSeriesCsv(tenants, FEB, fromMinute, toMinute);
 }
 
 const DAY = 24 * 60;
@@ -168,41 +145,15 @@ describe('monthly report', () => {
 });
 
 describe('burnwatch report (command)', () => {
-  let dir: string;
-  let sloFile: string;
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'burnwatch-report-'));
-    sloFile = join(dir, 'slo.yaml');
-    writeFileSync(sloFile, SLO_YAML);
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-  async function runMain(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    let stdout = '';
-    let stderr = '';
-    const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
-    const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
-    try {
-      const code = await main(args);
-      return { code, stdout, stderr };
-    } finally {
-      out.mockRestore();
-      err.mockRestore();
-    }
-  }
-
-  function writeSeries(name: string, text: string): string {
-    const file = join(dir, name);
-    writeFileSync(file, text);
-    return file;
-  }
+  const { dir, file } = useTempDir('burnwatch-report-');
+  const sloFile = file('slo.yaml', SLO_YAML);
 
   it('prints the JSON contract, worst first', async () => {
     // Prepare
-    const series = writeSeries('series.csv', seriesCsv({ quiet: oneBadIn20, burning: outage(420, 10) }, -60, 480));
+    const series = file('series.csv', seriesCsv({ quiet: oneBadIn20, burning: outage(420, 10) }, -60, 480));
 
     // Act
-    const { code, stdout } = await runMain(['report', '--slo', sloFile, '--series', series, '--month', '2026-02']);
+    const { code, stdout } = await runBurnwatch(['report', '--slo', sloFile, '--series', series, '--month', '2026-02']);
 
     // Assess
     expect(code).toBe(0);
@@ -228,11 +179,11 @@ describe('burnwatch report (command)', () => {
 
   it('writes CSV with the same columns to --out, incidents as ISO-8601 intervals', async () => {
     // Prepare
-    const series = writeSeries('series-csv.csv', seriesCsv({ 'acme, inc': outage(420, 10) }, 0, 480));
+    const series = file('series-csv.csv', seriesCsv({ 'acme, inc': outage(420, 10) }, 0, 480));
     const out = join(dir, 'report.csv');
 
     // Act
-    const { code, stdout, stderr } = await runMain(['report', '--slo', sloFile, '--series', series, '--month', '2026-02', '--format', 'csv', '--out', out]);
+    const { code, stdout, stderr } = await runBurnwatch(['report', '--slo', sloFile, '--series', series, '--month', '2026-02', '--format', 'csv', '--out', out]);
 
     // Assess
     expect(code).toBe(0);
@@ -252,10 +203,10 @@ describe('burnwatch report (command)', () => {
     // Prepare
     const text = seriesCsv({ acme: oneBadIn20 }, 0, 3).split('\n');
     text[line - 1] = broken === 'T' ? `2026-02-01 00:00,acme,100,0` : `${iso(line - 2)},acme,100,${broken}`;
-    const series = writeSeries(`broken-${line}.csv`, text.join('\n'));
+    const series = file(`broken-${line}.csv`, text.join('\n'));
 
     // Act
-    const { code, stderr } = await runMain(['report', '--slo', sloFile, '--series', series, '--month', '2026-02']);
+    const { code, stderr } = await runBurnwatch(['report', '--slo', sloFile, '--series', series, '--month', '2026-02']);
 
     // Assess
     expect(code).toBe(1);
@@ -264,7 +215,7 @@ describe('burnwatch report (command)', () => {
 
   it('refuses a bad --format with exit code 2', async () => {
     // Act
-    const { code, stderr } = await runMain(['report', '--slo', sloFile, '--series', 'x.csv', '--month', '2026-02', '--format', 'xml']);
+    const { code, stderr } = await runBurnwatch(['report', '--slo', sloFile, '--series', 'x.csv', '--month', '2026-02', '--format', 'xml']);
 
     // Assess
     expect(code).toBe(2);
@@ -273,27 +224,15 @@ describe('burnwatch report (command)', () => {
 
   it('renders the HTML report in headless Chromium: a row and a budget sparkline per tenant, worst first', async () => {
     // Prepare
-    const series = writeSeries('series-html.csv', seriesCsv({ '<b>quiet</b>': oneBadIn20, burning: outage(420, 10) }, 0, 480));
+    const series = file('series-html.csv', seriesCsv({ '<b>quiet</b>': oneBadIn20, burning: outage(420, 10) }, 0, 480));
     const out = join(dir, 'report.html');
-    const { code } = await runMain(['report', '--slo', sloFile, '--series', series, '--month', '2026-02', '--format', 'html', '--out', out]);
+    const { code } = await runBurnwatch(['report', '--slo', sloFile, '--series', series, '--month', '2026-02', '--format', 'html', '--out', out]);
     expect(code).toBe(0);
-    const flags = [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      `--user-data-dir=${mkdtempSync(join(tmpdir(), 'burnwatch-chromium-'))}`,
-    ];
 
     // Act
-    const dom = spawnSync('chromium', [...flags, '--dump-dom', `file://${out}`], { encoding: 'utf8', timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
+    const dom = runHeadlessChromium(['--dump-dom', `file://${out}`]);
 
     // Assess
-    if (dom.error) throw new Error(`chromium is required for this test (apt-get install -y chromium): ${dom.error.message}`);
     expect(dom.status).toBe(0);
     const rows = [...dom.stdout.matchAll(/<tr(?: class="breached")? data-tenant="([^"]*)">([\s\S]*?)<\/tr>/g)];
     expect(rows.map((row) => row[1])).toEqual(['burning', '&lt;b&gt;quiet&lt;/b&gt;']);

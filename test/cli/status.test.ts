@@ -7,7 +7,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { parseOptions } from '../../bin/burnwatch';
-import type { CliIo } from '../../cli/backtest/cli';
 import { STATUS_OPTIONS, statusCommand } from '../../cli/status';
 import type { StatusDeps, StatusJson } from '../../cli/status';
 import { DynamoStateStore } from '../../lambda/adapters/dynamo-state-store';
@@ -17,6 +16,7 @@ import { DAY_MS, MINUTE_MS, STATE_SCHEMA_VERSION } from '../../lambda/domain/mod
 import type { TenantAlertState } from '../../lambda/domain/model';
 import { useLocalDynamo } from '../support/dynalite';
 import type { TestTable } from '../support/dynalite';
+import { runWithCapturedIo, type CommandRun } from '../support/cli';
 
 const T0 = Date.UTC(2026, 2, 2, 12);
 
@@ -119,12 +119,8 @@ describe('burnwatch status command', () => {
     for (const item of STATES) await store.putTenantState(item, 0);
   });
 
-  async function run(args: readonly string[], deps: Partial<StatusDeps> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-    let stdout = '';
-    let stderr = '';
-    const io: CliIo = { stdout: (text) => void (stdout += text), stderr: (text) => void (stderr += text) };
-    const code = await statusCommand(parseOptions(args, STATUS_OPTIONS), io, { dynamo: table.doc, ...deps });
-    return { code, stdout, stderr };
+  function run(args: readonly string[], deps: Partial<StatusDeps> = {}): Promise<CommandRun> {
+    return runWithCapturedIo((io) => statusCommand(parseOptions(args, STATUS_OPTIONS), io, { dynamo: table.doc, ...deps }));
   }
 
   it('lists tenants least budget remaining first, with level, burn rates by window label and incident', async () => {
