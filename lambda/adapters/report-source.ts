@@ -48,7 +48,7 @@ export class DynamoReportSource implements ReportSource {
 
   /**
    * Tenants of the SLO with a current state item or a history item in `[from, to)`: every tenant evaluated in the
-   * month, those since removed included (history is written at least every heartbeat).
+   * month, those since removed included (a history item is written on every transition and once per tenant per UTC day).
    */
   async tenantsSeen(slo: string, from: number, to: number): Promise<string[]> {
     const items = await this.scan({

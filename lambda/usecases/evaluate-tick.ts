@@ -13,6 +13,9 @@
  * (FINE_REREAD_MINUTES) for late data: about 6 datapoints per series instead of 6 to 7 hours of them. A cold
  * container, a tenant new to the list or out of step, or a changed horizon reads the whole horizon for those
  * tenants only. Either way the evaluation is the same as with a full read of the same data.
+ *
+ * Time slices longer than a minute: a slice is judged only once it is complete, so such an SLO's windows end at the
+ * last slice boundary at or before the tick's end, and its fine tier is read and cached in whole slices.
  */
 import { DAY_MS, MINUTE_MS } from '../domain/model';
 import type {
@@ -132,6 +135,20 @@ export function evaluationEnd(now: number, dataDelayMinutes: number): number {
   return Math.floor(now / MINUTE_MS) * MINUTE_MS - dataDelayMinutes * MINUTE_MS;
 }
 
+/** Length of the fine tier's buckets: the slice of a time-slice SLO (validation keeps it a divisor of 60), else 60 s. */
+export function finePeriodSeconds(slo: SloDefinition): number {
+  return slo.timeSlices === undefined ? 60 : slo.timeSlices.sliceMinutes * 60;
+}
+
+/**
+ * The end (exclusive) of an SLO's windows: `end` aligned down to a fine period, so a time slice counts only once it
+ * is complete (a 5-minute slice [12:00, 12:05) is judged from 12:05 on). `end` itself for minute buckets.
+ */
+export function sloEvaluationEnd(slo: SloDefinition, end: number): number {
+  const periodMs = finePeriodSeconds(slo) * 1000;
+  return Math.floor(end / periodMs) * periodMs;
+}
+
 export function fineHorizonMinutes(slo: SloDefinition): number {
   const windows = slo.rules.flatMap((r) => [r.longWindowMinutes, r.shortWindowMinutes]);
   const fitting = windows.filter((w) => w <= FINE_HORIZON_LIMIT_MINUTES);
@@ -230,21 +247,25 @@ async function fetchFolded(
   return { failures, stats };
 }
 
-/** The fine tier's cache of an SLO, new when the horizon or the coarse period (hence the ring's length) changed. */
+/**
+ * The fine tier's cache of an SLO, new when the horizon, the coarse period (hence the ring's length) or the fine
+ * period (a changed slice length) changed.
+ */
 function fineTierOf(slo: SloDefinition, cache: EvaluatorCache): FineTierCache {
   const horizon = fineHorizonMinutes(slo);
   const coarseMinutes = Math.ceil(coarsePeriodSeconds(slo) / 60);
-  const key = `${horizon}/${coarseMinutes}`;
+  const periodSeconds = finePeriodSeconds(slo);
+  const key = `${horizon}/${coarseMinutes}/${periodSeconds}`;
   let tier = cache.fine.get(slo.name);
   if (tier === undefined || tier.key !== key) {
     // [fineFrom, end) is shorter than the horizon plus one coarse period, as fineFrom is aligned down to it.
-    tier = new FineTierCache(horizon + coarseMinutes, key);
+    tier = new FineTierCache(Math.ceil(((horizon + coarseMinutes) * 60) / periodSeconds), key, undefined, periodSeconds);
     cache.fine.set(slo.name, tier);
   }
   return tier;
 }
 
-/** Brings every tenant's minutes in [fineFrom, end) up to date in the fine tier's cache. */
+/** Brings every tenant's fine buckets (minutes or slices) in [fineFrom, end) up to date in the fine tier's cache. */
 async function refreshFine(
   slo: SloDefinition,
   tenants: readonly string[],
@@ -257,7 +278,7 @@ async function refreshFine(
   const failures = new Map<string, string>();
   let stats: FetchStats | null = null;
   for (const fetch of tier.plan(tenants, fineFrom, end)) {
-    const request: CountsRequest = { slo, tenants: fetch.tenants, from: fetch.from, to: end, periodSeconds: 60 };
+    const request: CountsRequest = { slo, tenants: fetch.tenants, from: fetch.from, to: end, periodSeconds: tier.periodSeconds };
     const result = await fetchFolded(deps, request, (tenant, series) => tier.store(tenant, series, fetch.from, end));
     stats = mergeStats(result.stats ?? emptyStats(), stats);
     // A tenant whose read failed keeps its cached minutes; its next read starts where they end.
@@ -320,9 +341,10 @@ async function evaluateSlo(
   deps: EvaluatorDeps,
   cache: EvaluatorCache,
   now: number,
-  end: number,
+  tickEnd: number,
   options: TickOptions,
 ): Promise<SloTickReport> {
+  const end = sloEvaluationEnd(slo, tickEnd);
   const sloTenants = await resolveTenants(slo, deps, cache, now);
   // Grouping compares a burn with the SLO's whole tenant population, so the share stays right whatever the shard.
   const sloTenantCount = sloTenants.length;

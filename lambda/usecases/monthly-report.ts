@@ -1,9 +1,11 @@
 /**
  * The deployed monthly report: per tenant and SLO, attainment and budget consumed from CloudWatch's hourly counts
- * (hourly sums are exact sums, and CloudWatch keeps hourly data for 455 days), incidents from the incident records
+ * (hourly sums are exact sums, and CloudWatch keeps hourly data for 455 days; a time-slice SLO is read in 5-minute
+ * slices, kept 63 days, because an hourly statistic is not sixty minute slices), incidents from the incident records
  * (the tenant's page-level membership: alert at its join, recovery at its `recoveredAt`, the actions on the
  * timeline), and time to detect from the minute data before each alert where CloudWatch still keeps it (15 days).
- * History items are written on transitions and heartbeats only, so they name the tenants seen, not their counts.
+ * History items are written on transitions and once per tenant per UTC day, so they name the tenants seen, not their
+ * counts.
  *
  * `runMonthlyReport` is what the scheduled function does: build the previous month's report for every SLO, write
  * JSON, HTML and CSV under `reports/YYYY-MM/` and announce it on the alert topic.
@@ -26,11 +28,11 @@ import {
 } from '../domain/report';
 import type { MonthReport, RenderedReportAnnouncement, ReportMonth, TenantMonthReport } from '../domain/report';
 import type { Log, MetricSource } from '../ports';
+import { coarsePeriodSeconds } from '../domain/period';
+import { finePeriodSeconds } from './evaluate-tick';
 
 /** CloudWatch keeps 1-minute datapoints for 15 days; older minutes come back empty, which is not "no traffic". */
 export const MINUTE_DATA_RETENTION_MS = 15 * 24 * 60 * MINUTE_MS;
-/** Hourly counts: the period the month is read at. */
-export const REPORT_PERIOD_SECONDS = 3600;
 /** Where the report files go in the forensic bucket. */
 export const REPORT_PREFIX = 'reports/';
 
@@ -87,10 +89,12 @@ function longestPageWindowMinutes(slo: SloDefinition): number {
  * 1 - objective) it fired on, looked for over the SLO's longest page window. Null when the minute data has expired.
  */
 async function onsetBefore(slo: SloDefinition, tenant: string, firedAt: number, metrics: MetricSource, now: number): Promise<number | null> {
-  const to = Math.ceil(firedAt / MINUTE_MS) * MINUTE_MS;
+  // Whole slices for a time-slice SLO (its page windows are whole slices), minutes otherwise.
+  const periodMs = finePeriodSeconds(slo) * 1000;
+  const to = Math.ceil(firedAt / periodMs) * periodMs;
   const from = to - longestPageWindowMinutes(slo) * MINUTE_MS;
   if (now - from > MINUTE_DATA_RETENTION_MS) return null;
-  const result = await metrics.fetchCounts({ slo, tenants: [tenant], from, to, periodSeconds: 60 });
+  const result = await metrics.fetchCounts({ slo, tenants: [tenant], from, to, periodSeconds: finePeriodSeconds(slo) });
   const failure = result.failures.get(tenant);
   if (failure !== undefined) throw new ReportDataError(slo.name, new Map([[tenant, failure]]));
   const budget = errorBudget(slo.overrides[tenant]?.objectivePercent ?? slo.objectivePercent);
@@ -115,7 +119,7 @@ export async function stackSloRows(
   });
   if (tenants.length === 0) return { rows: [], ignoredTenants };
 
-  const counts = await deps.metrics.fetchCounts({ slo, tenants, from: month.start, to: month.end, periodSeconds: REPORT_PERIOD_SECONDS });
+  const counts = await deps.metrics.fetchCounts({ slo, tenants, from: month.start, to: month.end, periodSeconds: coarsePeriodSeconds(slo) });
   if (counts.failures.size > 0) throw new ReportDataError(slo.name, counts.failures);
   const records = await deps.source.incidents(slo.name, month.start, month.end);
 

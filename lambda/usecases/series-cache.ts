@@ -1,7 +1,8 @@
 /**
  * What the evaluator keeps of each tenant's counts between warm invocations, in typed arrays rather than one
  * object per bucket: the fine tier as a ring of minute slots (so each tick fetches only the newest minutes) and
- * the coarse tier as running sums (so a refresh of the same range reuses its arrays).
+ * the coarse tier as running sums (so a refresh of the same range reuses its arrays). For a time-slice SLO whose
+ * slices are longer than a minute the fine tier's slots are slices: one slot holds one judged slice bucket.
  */
 import { MINUTE_MS } from '../domain/model';
 import type { CountSeries } from '../domain/model';
@@ -16,7 +17,7 @@ import type { PrefixSeries, RingSeries } from '../domain/windows';
  */
 export const FINE_REREAD_MINUTES = 5;
 
-/** A minute-slot ring cannot hold a fetched range. */
+/** A slot ring cannot hold a fetched range. */
 export class SeriesCacheError extends Error {
   constructor(
     readonly field: string,
@@ -31,9 +32,9 @@ export class SeriesCacheError extends Error {
 interface TenantRing {
   readonly total: Float64Array;
   readonly bad: Float64Array;
-  /** Oldest minute (epoch ms, inclusive) whose slot holds fetched data. */
+  /** Start of the oldest period (epoch ms, inclusive) whose slot holds fetched data. */
   from: number;
-  /** End (exclusive) of the last fetch: the slots of [from, to) hold that minute's counts. */
+  /** End (exclusive) of the last fetch: the slots of [from, to) hold their period's counts. */
   to: number;
 }
 
@@ -46,25 +47,37 @@ export interface FineFetch {
 }
 
 /**
- * The fine tier of one SLO: per tenant, `capacity` minute slots in a ring (16 bytes a minute, about 6.7 KB a
- * tenant for the default 7-hour ring). A tenant's data stays usable as long as its minutes are contiguous up to the
- * last fetch: each tick then reads only [last end - FINE_REREAD_MINUTES, end).
+ * The fine tier of one SLO: per tenant, `capacity` slots of `periodSeconds` in a ring (16 bytes a slot, about
+ * 6.7 KB a tenant for the default 7-hour ring of minutes). A tenant's data stays usable as long as its slots are
+ * contiguous up to the last fetch: each tick then reads only [last end - FINE_REREAD_MINUTES, end), its start
+ * aligned down to the period (a time slice is read and judged whole, never in part).
  */
 export class FineTierCache {
   private readonly rings = new Map<string, TenantRing>();
   private listed: readonly string[] | null = null;
 
+  private readonly periodMs: number;
+  /** How errors name one slot's period: `minute` or `5-minute slice`. */
+  private readonly periodName: string;
+
   /**
-   * @param capacity minutes per tenant: at least the longest span [fineFrom, end) a tick reads (the fine horizon
-   *   plus one coarse period, since fineFrom is aligned down to the coarse period).
-   * @param key what the capacity was derived from (horizon and coarse period); a different key needs a new cache.
+   * @param capacity slots per tenant: at least the longest span [fineFrom, end) a tick reads (the fine horizon
+   *   plus one coarse period, since fineFrom is aligned down to the coarse period), in periods.
+   * @param key what the capacity was derived from (horizon, coarse period, slot period); a different key needs a new cache.
+   * @param periodSeconds length of a slot: 60, or a time-slice SLO's slice length.
    */
   constructor(
     readonly capacity: number,
     readonly key: string,
     private readonly rereadMinutes: number = FINE_REREAD_MINUTES,
+    readonly periodSeconds: number = 60,
   ) {
-    if (!(Number.isInteger(capacity) && capacity > 0)) throw new SeriesCacheError('capacity', 'a positive integer of minutes', capacity);
+    if (!(Number.isInteger(capacity) && capacity > 0)) throw new SeriesCacheError('capacity', 'a positive integer of slots', capacity);
+    if (!(Number.isInteger(periodSeconds) && periodSeconds > 0 && periodSeconds % 60 === 0)) {
+      throw new SeriesCacheError('periodSeconds', 'a positive multiple of 60', periodSeconds);
+    }
+    this.periodMs = periodSeconds * 1000;
+    this.periodName = periodSeconds === 60 ? 'minute' : `${periodSeconds / 60}-minute slice`;
   }
 
   /** Tenants held (for tests and memory figures). */
@@ -81,18 +94,24 @@ export class FineTierCache {
   }
 
   /**
-   * The fetches that bring every tenant's minutes in [fineFrom, end) up to date, grouped by start: tenants in step
-   * re-read the newest minutes from their last end (a missed tick just widens that read: the minutes before it are
-   * as final as they would have been), the rest read the whole horizon from `fineFrom`.
+   * The fetches that bring every tenant's periods in [fineFrom, end) up to date, grouped by start: tenants in step
+   * re-read the newest periods from their last end (a missed tick just widens that read: the periods before it are
+   * as final as they would have been), the rest read the whole horizon from `fineFrom`. `fineFrom` and `end` are
+   * whole periods.
    */
   plan(tenants: readonly string[], fineFrom: number, end: number): FineFetch[] {
     const byFrom = new Map<number, string[]>();
     const full: string[] = [];
     const rereadMs = this.rereadMinutes * MINUTE_MS;
+    const periodMs = this.periodMs;
     for (const tenant of tenants) {
       const ring = this.rings.get(tenant);
       // Usable when it holds everything from fineFrom up to its end, and that end is not in the future of this tick.
-      const from = ring !== undefined && ring.from <= fineFrom && ring.to <= end ? Math.max(fineFrom, ring.to - rereadMs) : fineFrom;
+      // The margin is widened down to a period start: a slice is re-read whole.
+      const from =
+        ring !== undefined && ring.from <= fineFrom && ring.to <= end
+          ? Math.max(fineFrom, Math.floor((ring.to - rereadMs) / periodMs) * periodMs)
+          : fineFrom;
       if (from === fineFrom) {
         full.push(tenant);
         continue;
@@ -107,14 +126,18 @@ export class FineTierCache {
   }
 
   /**
-   * Writes a tenant's fetched minutes [from, to): every slot of the range is cleared first (a minute that came back
-   * empty has no traffic), then each bucket overwrites its slot. A range that does not continue the cached one
-   * replaces it. On a bucket the ring cannot hold the tenant is forgotten, so its next tick reads in full.
+   * Writes a tenant's fetched periods [from, to): every slot of the range is cleared first (a period that came back
+   * empty has no traffic, or an unjudged slice), then each bucket overwrites its slot. A range that does not
+   * continue the cached one replaces it. On a bucket the ring cannot hold the tenant is forgotten, so its next tick
+   * reads in full.
    */
   store(tenant: string, series: CountSeries, from: number, to: number): void {
-    if (series.periodSeconds !== 60) throw new SeriesCacheError('series.periodSeconds', '60 (minute buckets)', series.periodSeconds);
-    if (!(from % MINUTE_MS === 0 && to % MINUTE_MS === 0 && to > from && to - from <= this.capacity * MINUTE_MS)) {
-      throw new SeriesCacheError('to', `whole minutes after from (${from}), at most ${this.capacity} of them`, to);
+    const periodMs = this.periodMs;
+    if (series.periodSeconds !== this.periodSeconds) {
+      throw new SeriesCacheError('series.periodSeconds', `${this.periodSeconds} (the ring's period)`, series.periodSeconds);
+    }
+    if (!(from % periodMs === 0 && to % periodMs === 0 && to > from && to - from <= this.capacity * periodMs)) {
+      throw new SeriesCacheError('to', `whole ${this.periodName}s after from (${from}), at most ${this.capacity} of them`, to);
     }
     let ring = this.rings.get(tenant);
     if (ring === undefined) {
@@ -130,28 +153,29 @@ export class FineTierCache {
       throw error;
     }
     ring.to = to;
-    // Slots older than `capacity` minutes before `to` now hold newer minutes.
-    ring.from = Math.max(ring.from, to - this.capacity * MINUTE_MS);
+    // Slots older than `capacity` periods before `to` now hold newer periods.
+    ring.from = Math.max(ring.from, to - this.capacity * periodMs);
   }
 
   private write(ring: TenantRing, series: CountSeries, from: number, to: number): void {
     const { total, bad } = ring;
-    for (let at = from; at < to; at += MINUTE_MS) {
-      const slot = ringSlot(0, this.capacity, MINUTE_MS, at);
+    const periodMs = this.periodMs;
+    for (let at = from; at < to; at += periodMs) {
+      const slot = ringSlot(0, this.capacity, periodMs, at);
       total[slot] = 0;
       bad[slot] = 0;
     }
     let previousStart = -Infinity;
     series.buckets.forEach((bucket, index) => {
-      if (!(bucket.start > previousStart && bucket.start >= from && bucket.start < to && bucket.start % MINUTE_MS === 0)) {
+      if (!(bucket.start > previousStart && bucket.start >= from && bucket.start < to && bucket.start % periodMs === 0)) {
         throw new SeriesCacheError(
           `buckets[${index}].start`,
-          `a whole minute in [${from}, ${to}) after the previous bucket's start (${previousStart})`,
+          `a whole ${this.periodName} in [${from}, ${to}) after the previous bucket's start (${previousStart})`,
           bucket.start,
         );
       }
       previousStart = bucket.start;
-      const slot = ringSlot(0, this.capacity, MINUTE_MS, bucket.start);
+      const slot = ringSlot(0, this.capacity, periodMs, bucket.start);
       total[slot] = bucket.total;
       bad[slot] = bucket.bad;
     });
@@ -162,11 +186,11 @@ export class FineTierCache {
     this.rings.delete(tenant);
   }
 
-  /** The tenant's cached minutes as the domain reads them, or null when none are held. */
+  /** The tenant's cached periods as the domain reads them, or null when none are held. */
   view(tenant: string): RingSeries | null {
     const ring = this.rings.get(tenant);
     if (ring === undefined) return null;
-    return { layout: 'ring', periodSeconds: 60, from: ring.from, to: ring.to, offset: 0, capacity: this.capacity, total: ring.total, bad: ring.bad };
+    return { layout: 'ring', periodSeconds: this.periodSeconds, from: ring.from, to: ring.to, offset: 0, capacity: this.capacity, total: ring.total, bad: ring.bad };
   }
 }
 

@@ -11,7 +11,7 @@ import type { BurnRateRule, CountSeries, RuntimeConfig, SloDefinition } from '..
 import { MINUTE_MS } from '../../domain/model';
 import { evaluateTenant } from '../../domain/rules';
 import type { GuardStore, Log, MetricSource, StateStore } from '../../ports';
-import { evaluationEnd, fineHorizonMinutes } from '../evaluate-tick';
+import { evaluationEnd, fineHorizonMinutes, finePeriodSeconds, sloEvaluationEnd } from '../evaluate-tick';
 import { nextRound, sloNamed } from './analyse';
 import type { WorkflowRuntimeConfig } from './config';
 import { readIncident, recordOnTimeline } from './incident-record';
@@ -45,10 +45,11 @@ export async function resampleBurn(
   now: number,
 ): Promise<{ rule: BurnRateRule; evaluatedAt: number; samples: TenantBurnSample[] }> {
   const rule = validationRule(slo);
-  const end = evaluationEnd(now, runtime.evaluator.dataDelayMinutes);
-  // Minute data only: the short windows decide, so the hourly tier the evaluator keeps for long windows is not needed.
+  // Windows end on a whole slice for a time-slice SLO, as the evaluator's do.
+  const end = sloEvaluationEnd(slo, evaluationEnd(now, runtime.evaluator.dataDelayMinutes));
+  // Fine data only: the short windows decide, so the hourly tier the evaluator keeps for long windows is not needed.
   const from = end - fineHorizonMinutes(slo) * MINUTE_MS;
-  const fetched = await metrics.fetchCounts({ slo, tenants, from, to: end, periodSeconds: 60 });
+  const fetched = await metrics.fetchCounts({ slo, tenants, from, to: end, periodSeconds: finePeriodSeconds(slo) });
   const samples = tenants.map((tenant): TenantBurnSample => {
     const atOpen = burnAtOpen.get(tenant) ?? null;
     const failure = fetched.failures.get(tenant);
