@@ -18,7 +18,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { CloudWatchMetricSource } from '../lambda/adapters/cloudwatch-metric-source';
 import { MINUTE_MS } from '../lambda/domain/model';
-import type { IncidentWorkflowInput, Log, WorkflowStarter } from '../lambda/ports';
+import type { IncidentWorkflowInput, WorkflowStarter } from '../lambda/ports';
 import { runEvaluatorTick, runTenantDiscovery } from '../lambda/handlers/evaluator';
 import type { EvaluatorWiring } from '../lambda/handlers/evaluator';
 import type { ShardSpec } from '../lambda/domain/shards';
@@ -33,6 +33,7 @@ import type { LatencyRange, TrafficProfile } from './cloudwatch';
 import { CountingStateStore } from './counting-state-store';
 import { MemoryTenantRoster } from './memory-roster';
 import { MemoryStateStore } from './memory-state-store';
+import { CountingLog } from './harness';
 import { tenantCapacity } from './quotas';
 import type { AccountQuotas, TenantCapacity } from './quotas';
 import { BENCH_SLI, BENCH_START, benchConfig, profileMap, seedStates, tenantIds } from './scenario';
@@ -168,23 +169,6 @@ export function synthesizeFanout(settings: EvaluatorFanoutSettings, scheduleMinu
   return JSON.parse(parts.join(join[0])) as StateMachineDefinition;
 }
 
-/** A quiet log that counts problems and keeps the first few, so a run can report them. */
-class ProblemLog implements Log {
-  problems = 0;
-  readonly first: string[] = [];
-  info(): void {}
-  warn(message: string, data?: Record<string, unknown>): void {
-    this.record('WARN', message, data);
-  }
-  error(message: string, data?: Record<string, unknown>): void {
-    this.record('ERROR', message, data);
-  }
-  private record(level: string, message: string, data?: Record<string, unknown>): void {
-    this.problems += 1;
-    if (this.first.length < 5) this.first.push(`${level} ${message} ${JSON.stringify(data ?? {})}`.slice(0, 300));
-  }
-}
-
 /** Records every start; the real starter names executions after the incident, so a repeated name is a repeated start. */
 class RecordingWorkflowStarter implements WorkflowStarter {
   readonly started: string[] = [];
@@ -269,7 +253,7 @@ export async function runFanout(options: FanoutOptions, prebuilt?: FanoutWorld):
   }
   const machine = new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
 
-  const log = new ProblemLog();
+  const log = new CountingLog();
   const workflow = new RecordingWorkflowStarter();
   const { config, cw, store, roster, clock } = world;
   // One wiring and one cache per shard, made at its first invocation and kept: a warm container per shard.
@@ -431,8 +415,8 @@ export async function runFanout(options: FanoutOptions, prebuilt?: FanoutWorld):
     ticks,
     loadSeconds: Math.round(loadSeconds * 10) / 10,
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
-    warnings: log.problems,
-    firstProblems: log.first,
+    warnings: log.warnings,
+    firstProblems: log.firstProblems,
   };
 }
 

@@ -82,7 +82,7 @@ export interface RunMeasurement {
 }
 
 /** A quiet log that counts what it is told, so the run can report problems without printing into the JSON. */
-class CountingLog implements Log {
+export class CountingLog implements Log {
   warnings = 0;
   readonly firstProblems: string[] = [];
   info(): void {}

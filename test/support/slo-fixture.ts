@@ -1,4 +1,4 @@
-import type { RatioSli, SloDefinition } from '../../lambda/domain/model';
+import type { RatioSli, SloDefinition, TenantEvaluation } from '../../lambda/domain/model';
 
 /**
  * The SLO most tests use: `api-availability` at 99.9% over 30 days, bad = 5xx + timeouts over requests, per
@@ -31,5 +31,22 @@ export function apiSlo(changes: Partial<Omit<SloDefinition, 'sli'>> & { readonly
     resolveAfterMinutes: 30,
     hysteresisRatio: 1,
     ...rest,
+  };
+}
+
+/** An evaluation with only its identity filled (for code that reads who and when, such as incident grouping). */
+export function identityEvaluation(slo: SloDefinition, tenant: string, at: number): TenantEvaluation {
+  return {
+    slo: slo.name,
+    tenant,
+    objectivePercent: slo.objectivePercent,
+    evaluatedAt: at,
+    windows: [],
+    rules: [],
+    level: 'ok',
+    budgetConsumed: 0.1,
+    budgetRemaining: 0.9,
+    timeToExhaustionMinutes: null,
+    periodEvents: { total: 0, bad: 0 },
   };
 }

@@ -13,6 +13,7 @@ import { IncidentWriteConflictError, applyIncidents } from '../../lambda/usecase
 import type { PendingTransition } from '../../lambda/usecases/incident-grouping';
 import { useLocalDynamo } from '../support/dynalite';
 import { checkoutSlo, runtimeConfig } from '../support/faults';
+import { identityEvaluation } from '../support/slo-fixture';
 
 const T0 = Date.UTC(2026, 10, 20, 12, 0, 0);
 const TENANTS = ['acme', 'globex', 'initech', 'umbrella', 'hooli', 'stark', 'wayne', 'slowco', 'tyrell', 'cyberdyne'];
@@ -53,22 +54,8 @@ function state(tenant: string, level: AlertLevel, incidentId: string | null, at:
   };
 }
 
-/** The evaluation is not read by grouping; only its identity fields are filled. */
-function evaluation(tenant: string, at: number): TenantEvaluation {
-  return {
-    slo: slo.name,
-    tenant,
-    objectivePercent: slo.objectivePercent,
-    evaluatedAt: at,
-    windows: [],
-    rules: [],
-    level: 'ok',
-    budgetConsumed: 0.1,
-    budgetRemaining: 0.9,
-    timeToExhaustionMinutes: null,
-    periodEvents: { total: 0, bad: 0 },
-  };
-}
+/** Grouping reads only the identity of the evaluation. */
+const evaluation = (tenant: string, at: number): TenantEvaluation => identityEvaluation(slo, tenant, at);
 
 function starts(tenant: string, level: 'ticket' | 'page', at: number): PendingTransition {
   return { prev: state(tenant, 'ok', null, at - MINUTE_MS), next: state(tenant, level, null, at), transition: 'opened', evaluation: evaluation(tenant, at) };

@@ -35,6 +35,7 @@ import { localAwsClients, localWorkflowWiring, LocalWorkflowRunner, synthesizeWo
 import type { SynthesizedWorkflow, WorkflowExecution } from '../../cli/local/workflow-runner';
 import { useLocalDynamo } from '../support/dynalite';
 import { checkoutSlo, loadTraffic, runtimeConfig } from '../support/faults';
+import { identityEvaluation } from '../support/slo-fixture';
 
 /** t1 pages at TICK_A (incident A), t2 ten minutes later (incident B: beyond the 5-minute grouping interval). */
 const T1 = 'acme';
@@ -105,21 +106,7 @@ function alertState(tenant: string, level: AlertLevel, incidentId: string | null
 }
 
 /** Grouping reads only the identity of the evaluation. */
-function evaluation(tenant: string, at: number): TenantEvaluation {
-  return {
-    slo: slo.name,
-    tenant,
-    objectivePercent: slo.objectivePercent,
-    evaluatedAt: at,
-    windows: [],
-    rules: [],
-    level: 'ok',
-    budgetConsumed: 0.1,
-    budgetRemaining: 0.9,
-    timeToExhaustionMinutes: null,
-    periodEvents: { total: 0, bad: 0 },
-  };
-}
+const evaluation = (tenant: string, at: number): TenantEvaluation => identityEvaluation(slo, tenant, at);
 
 function pages(tenant: string, at: number, onset: number): PendingTransition {
   return { prev: alertState(tenant, 'ok', null, at - MINUTE_MS, null), next: alertState(tenant, 'page', null, at, onset), transition: 'opened', evaluation: evaluation(tenant, at) };
