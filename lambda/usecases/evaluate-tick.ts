@@ -4,7 +4,7 @@
  * Lambda, the demo, the benchmark and (through its domain functions) the backtest.
  *
  * Query cost: CloudWatch bills GetMetricData per metric requested, whatever the number of datapoints. Each tick
- * asks for the fine (1-minute) series of the short windows only; the long windows and the period budget use an
+ * asks for the fine (1-minute, or one time slice) series of the short windows only; the long windows and the period budget use an
  * hourly series that is fetched once per `slowRefreshMinutes` and cached between warm invocations. With the
  * default policy that is 2 metrics per tenant per tick plus 2 per hour: about 2.03 when amortised.
  *
@@ -20,6 +20,7 @@
 import { DAY_MS, MINUTE_MS } from '../domain/model';
 import type {
   AlertTransition,
+  CountSeries,
   RuntimeConfig,
   Severity,
   SloDefinition,
@@ -31,8 +32,7 @@ import { appendsHistory, nextAlertState } from '../domain/alert-state';
 import { budgetPeriodStart, coarsePeriodSeconds } from '../domain/period';
 import { toPrefixSeries } from '../domain/windows';
 import type { PrefixSeries, TieredCounts } from '../domain/windows';
-import type { CountSeries } from '../domain/model';
-import type { CountsRequest, FetchStats, Log, MetricSource, Notifier, StateStore, WorkflowStarter } from '../ports';
+import type { CountsRequest, FetchStats, Log, MetricSource, Notifier, StateStore, TenantRoster, WorkflowStarter } from '../ports';
 import { tenantsOfShard } from '../domain/shards';
 import { rosterUsable } from '../domain/roster-keys';
 import type { ShardSpec } from '../domain/shards';
@@ -60,7 +60,7 @@ export interface EvaluatorDeps {
   /** Called for every alert transition after it is stored (the demo prints them). */
   readonly onTransition?: (event: TransitionEvent) => void;
   /** The tenants a sharded tick's discovery stored; a shard reads them instead of calling ListMetrics. */
-  readonly roster?: import('../ports').TenantRoster;
+  readonly roster?: TenantRoster;
 }
 
 export interface TransitionEvent {
