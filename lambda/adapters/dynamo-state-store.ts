@@ -3,7 +3,7 @@
  * on the stored version, so two overlapping evaluator ticks or workflow steps never overwrite each other:
  * the loser gets `conflict`, re-reads and retries.
  */
-import { BatchGetCommand, GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient, type PutCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient, type PutCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { OpenIncidentPointer, StateStore, TenantStatesRead, WriteOutcome } from '../ports';
 import {
   ALERT_LEVELS,
@@ -32,6 +32,7 @@ import {
   CorruptItemError,
   ItemReader,
   UnsupportedSchemaVersionError,
+  batchGetWithRetry,
   StoreArgumentError,
   corruptItem,
   invalidItem,
@@ -63,17 +64,7 @@ export interface DynamoStateStoreOptions {
   readonly sleep?: Sleep;
 }
 
-/** BatchGetItem kept returning unprocessed keys (throttling) after every retry. */
-export class UnprocessedKeysError extends Error {
-  override readonly name = 'UnprocessedKeysError';
-  constructor(
-    readonly tableName: string,
-    readonly unprocessedKeys: number,
-    readonly retries: number,
-  ) {
-    super(`BatchGetItem on ${tableName} still left ${unprocessedKeys} keys unprocessed after ${retries} retries`);
-  }
-}
+export { UnprocessedKeysError } from './dynamo-table-schema';
 
 export class DynamoStateStore implements StateStore {
   private readonly maxBatchGetRetries: number;
@@ -216,21 +207,10 @@ export class DynamoStateStore implements StateStore {
     }
   }
 
-  /** One BatchGetItem chunk, retrying unprocessed keys with exponential backoff. */
-  private async batchGet(keys: readonly TableKey[]): Promise<StoredItem[]> {
-    const items: StoredItem[] = [];
-    let pending: readonly StoredItem[] = keys;
-    for (let attempt = 0; ; attempt += 1) {
-      const response = await this.doc.send(
-        new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: [...pending], ConsistentRead: true } } }),
-      );
-      items.push(...(response.Responses?.[this.tableName] ?? []));
-      pending = response.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-      if (pending.length === 0) return items;
-      if (attempt >= this.maxBatchGetRetries) throw new UnprocessedKeysError(this.tableName, pending.length, this.maxBatchGetRetries);
-      await this.sleep(this.batchGetBaseDelayMs * 2 ** attempt);
-    }
+  private batchGet(keys: readonly TableKey[]): Promise<StoredItem[]> {
+    return batchGetWithRetry(this.doc, this.tableName, keys, { maxRetries: this.maxBatchGetRetries, baseDelayMs: this.batchGetBaseDelayMs, sleep: this.sleep });
   }
+
 }
 
 /** Every conditional write moves the version forward by exactly one, so a version names one write. */

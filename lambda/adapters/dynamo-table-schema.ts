@@ -4,6 +4,7 @@
  * items that cannot be read or written, and a reader that validates items field by field.
  */
 import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { STATE_SCHEMA_VERSION } from '../domain/model';
 import { TABLE_PARTITION_KEY, TABLE_SORT_KEY, type TableKey } from '../domain/keys';
 import { sleepMs } from './retry';
@@ -264,4 +265,43 @@ export async function createBurnwatchTable(client: DynamoDBClient, name: string,
     await wait(pollIntervalMs);
   }
   throw new TableNotActiveError(`Table ${name} is still ${status ?? 'unknown'} after ${maxPolls} polls of ${pollIntervalMs} ms`);
+}
+
+/** BatchGetItem left keys unprocessed (partial throttling) after every retry. */
+export class UnprocessedKeysError extends Error {
+  override readonly name = 'UnprocessedKeysError';
+  constructor(
+    readonly tableName: string,
+    readonly unprocessedKeys: number,
+    readonly retries: number,
+  ) {
+    super(`BatchGetItem on ${tableName} still left ${unprocessedKeys} keys unprocessed after ${retries} retries`);
+  }
+}
+
+/** How a batch read retries the keys DynamoDB left unprocessed. */
+export interface BatchGetRetry {
+  readonly maxRetries: number;
+  /** The first wait; each retry doubles it. */
+  readonly baseDelayMs: number;
+  readonly sleep: Sleep;
+}
+
+/** One strongly consistent BatchGetItem request, retrying unprocessed keys with exponential backoff. */
+export async function batchGetWithRetry(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  keys: readonly TableKey[],
+  retry: BatchGetRetry,
+): Promise<StoredItem[]> {
+  const items: StoredItem[] = [];
+  let pending: readonly StoredItem[] = keys;
+  for (let attempt = 0; ; attempt += 1) {
+    const response = await doc.send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: [...pending], ConsistentRead: true } } }));
+    items.push(...(response.Responses?.[tableName] ?? []));
+    pending = response.UnprocessedKeys?.[tableName]?.Keys ?? [];
+    if (pending.length === 0) return items;
+    if (attempt >= retry.maxRetries) throw new UnprocessedKeysError(tableName, pending.length, retry.maxRetries);
+    await retry.sleep(retry.baseDelayMs * 2 ** attempt);
+  }
 }

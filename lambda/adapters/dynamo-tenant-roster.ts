@@ -6,7 +6,7 @@
  * generations are never overwritten or deleted: they expire by the table's TTL.
  */
 import { randomBytes } from 'node:crypto';
-import { BatchGetCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Clock, TenantRoster, TenantRosterSnapshot, WriteOutcome } from '../ports';
 import { STATE_SCHEMA_VERSION } from '../domain/model';
 import { TABLE_PARTITION_KEY, TABLE_TTL_ATTRIBUTE, encodeEpochMs, type TableKey } from '../domain/keys';
@@ -15,13 +15,13 @@ import {
   CorruptItemError,
   ItemReader,
   StoreArgumentError,
+  batchGetWithRetry,
   corruptItem,
   isConditionalCheckFailed,
   requireNonNegativeInteger,
   type Sleep,
   type StoredItem,
 } from './dynamo-table-schema';
-import { UnprocessedKeysError } from './dynamo-state-store';
 import { mapWithConcurrency } from './concurrency';
 import { sleepMs } from './retry';
 
@@ -229,17 +229,8 @@ export class DynamoTenantRoster implements TenantRoster {
     return chunks;
   }
 
-  /** One BatchGetItem request, retrying unprocessed keys with exponential backoff. */
-  private async batchGet(keys: readonly TableKey[]): Promise<StoredItem[]> {
-    const items: StoredItem[] = [];
-    let pending: readonly StoredItem[] = keys;
-    for (let attempt = 0; ; attempt += 1) {
-      const response = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: [...pending], ConsistentRead: true } } }));
-      items.push(...(response.Responses?.[this.tableName] ?? []));
-      pending = response.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-      if (pending.length === 0) return items;
-      if (attempt >= this.maxBatchGetRetries) throw new UnprocessedKeysError(this.tableName, pending.length, this.maxBatchGetRetries);
-      await this.sleep(this.batchGetBaseDelayMs * 2 ** attempt);
-    }
+  private batchGet(keys: readonly TableKey[]): Promise<StoredItem[]> {
+    return batchGetWithRetry(this.doc, this.tableName, keys, { maxRetries: this.maxBatchGetRetries, baseDelayMs: this.batchGetBaseDelayMs, sleep: this.sleep });
   }
+
 }
