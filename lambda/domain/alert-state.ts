@@ -23,8 +23,11 @@ const HASH_PRIME = 0x01000193;
 // heartbeat, an unsalted hash would give each shard only every 4th minute.
 const HEARTBEAT_SALT = 'heartbeat:';
 
-/** FNV-1a over the UTF-16 code units of `salt + text`: stable, and no allocation in the per-tenant hot path. */
-function saltedHash(salt: string, text: string): number {
+/**
+ * FNV-1a over the UTF-16 code units of `salt + text`: stable, and no allocation in the per-tenant hot path. Also
+ * spreads other per-tenant work over time (the evaluator's coarse refresh), each use with its own salt.
+ */
+export function saltedHash(salt: string, text: string): number {
   let hash = HASH_OFFSET_BASIS;
   for (let i = 0; i < salt.length; i += 1) hash = Math.imul(hash ^ salt.charCodeAt(i), HASH_PRIME);
   for (let i = 0; i < text.length; i += 1) hash = Math.imul(hash ^ text.charCodeAt(i), HASH_PRIME);

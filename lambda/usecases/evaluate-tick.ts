@@ -6,7 +6,9 @@
  * Query cost: CloudWatch bills GetMetricData per metric requested, whatever the number of datapoints. Each tick
  * asks for the fine (1-minute, or one time slice) series of the short windows only; the long windows and the period budget use an
  * hourly series that is fetched once per `slowRefreshMinutes` and cached between warm invocations. With the
- * default policy that is 2 metrics per tenant per tick plus 2 per hour: about 2.03 when amortised.
+ * default policy that is 2 metrics per tenant per tick plus 2 per hour: about 2.03 when amortised. Each tenant's
+ * hourly series is refreshed at its own minute of that interval (CoarseTierCache), so a warm tick reads about
+ * 1/60 of the tenants' 720 hours rather than all of them in one tick every hour.
  *
  * Datapoints (and the CPU and memory they cost): the fine tier is kept between warm invocations too, in typed
  * arrays (series-cache.ts), so a tick reads only the minutes since the last one plus a re-read margin
@@ -30,8 +32,7 @@ import type {
 import { evaluateTenant } from '../domain/rules';
 import { appendsHistory, nextAlertState } from '../domain/alert-state';
 import { budgetPeriodStart, coarsePeriodSeconds } from '../domain/period';
-import { toPrefixSeries } from '../domain/windows';
-import type { PrefixSeries, TieredCounts } from '../domain/windows';
+import type { TieredCounts } from '../domain/windows';
 import type { CountsRequest, FetchStats, Log, MetricSource, Notifier, StateStore, TenantRoster, WorkflowStarter } from '../ports';
 import { tenantsOfShard } from '../domain/shards';
 import { rosterUsable } from '../domain/roster-keys';
@@ -39,8 +40,7 @@ import type { ShardSpec } from '../domain/shards';
 import { describeError } from './describe-error';
 import { applyIncidents } from './incident-grouping';
 import type { PendingTransition } from './incident-grouping';
-import { FineTierCache } from './series-cache';
-import type { CoarseTier } from './series-cache';
+import { CoarseTierCache, FineTierCache } from './series-cache';
 
 /** The fine series covers every rule window up to this length; longer windows combine it with the hourly series. */
 export const FINE_HORIZON_LIMIT_MINUTES = 6 * 60;
@@ -82,7 +82,7 @@ export const FETCH_CHUNK_DATAPOINTS = 500_000;
 /** Kept in module scope by the handler so warm invocations reuse the tenant list and both tiers of counts, per SLO. */
 export interface EvaluatorCache {
   tenants: Map<string, { readonly list: readonly string[]; readonly fetchedAt: number }>;
-  coarse: Map<string, CoarseTier>;
+  coarse: Map<string, CoarseTierCache>;
   fine: Map<string, FineTierCache>;
 }
 
@@ -287,6 +287,19 @@ async function refreshFine(
   return { failures, stats: stats ?? emptyStats() };
 }
 
+/** What the coarse tier left for the evaluation; `tier` is null when the SLO's windows fit the fine tier. */
+interface CoarseRefresh {
+  readonly tier: CoarseTierCache | null;
+  /** The budget period's start aligned down to the coarse period: where the coarse windows start at the earliest. */
+  readonly periodFrom: number;
+  readonly failures: Map<string, string>;
+  readonly stats: FetchStats | null;
+}
+
+/**
+ * Reads the coarse series of the tenants due this tick (see CoarseTierCache.due): on a warm container those at
+ * their refresh minute, about 1/slowRefreshMinutes of them, plus any without a usable series, read at once.
+ */
 async function refreshCoarse(
   slo: SloDefinition,
   tenants: readonly string[],
@@ -296,43 +309,32 @@ async function refreshCoarse(
   now: number,
   fineFrom: number,
   end: number,
-): Promise<{ series: ReadonlyMap<string, PrefixSeries>; failures: Map<string, string>; stats: FetchStats | null }> {
-  const needsCoarse = slo.periodDays * 24 * 60 > fineHorizonMinutes(slo);
-  if (!needsCoarse) return { series: new Map(), stats: null, failures: new Map() };
+): Promise<CoarseRefresh> {
   const periodSeconds = coarsePeriodSeconds(slo);
   const periodMs = periodSeconds * 1000;
-  const cached = cache.coarse.get(slo.name);
-  const fresh =
-    cached !== undefined &&
-    cached.periodSeconds === periodSeconds &&
-    now - cached.fetchedAt < config.evaluator.slowRefreshMinutes * MINUTE_MS &&
-    cached.to >= fineFrom;
-  if (fresh) {
-    // Tenants new to the list get the cached range, so the refresh stays one per SLO and interval.
-    const missing = tenants.filter((tenant) => !cached.series.has(tenant));
-    if (missing.length === 0) return { series: cached.series, stats: null, failures: new Map() };
-    const request: CountsRequest = { slo, tenants: missing, from: cached.from, to: cached.to, periodSeconds };
-    const result = await fetchFolded(deps, request, (tenant, series) => {
-      cached.series.set(tenant, toPrefixSeries(series, cached.from, cached.to));
-    });
-    return { series: cached.series, ...result };
+  const periodFrom = Math.floor(budgetPeriodStart(slo, end) / periodMs) * periodMs;
+  const needsCoarse = slo.periodDays * 24 * 60 > fineHorizonMinutes(slo);
+  if (!needsCoarse) return { tier: null, periodFrom, stats: null, failures: new Map() };
+  const refreshMinutes = config.evaluator.slowRefreshMinutes;
+  let tier = cache.coarse.get(slo.name);
+  if (tier === undefined || tier.periodSeconds !== periodSeconds || tier.refreshMinutes !== refreshMinutes) {
+    tier = new CoarseTierCache(periodSeconds, refreshMinutes);
+    cache.coarse.set(slo.name, tier);
   }
+  const due = tier.due(tenants, now, fineFrom, periodFrom);
+  if (due.length === 0) return { tier, periodFrom, stats: null, failures: new Map() };
   const to = Math.floor(end / periodMs) * periodMs;
-  const from = Math.floor(budgetPeriodStart(slo, end) / periodMs) * periodMs;
-  const series = new Map<string, PrefixSeries>();
-  const request: CountsRequest = { slo, tenants, from, to, periodSeconds };
-  const result = await fetchFolded(deps, request, (tenant, fetched) => {
-    // The same range as last time reuses the tenant's arrays: no garbage of 11 KB a tenant an hour.
-    series.set(tenant, toPrefixSeries(fetched, from, to, cached?.series.get(tenant)));
-  });
-  // Keep the previous hourly series of a tenant whose refresh failed: hour-old long windows beat none.
-  for (const tenant of result.failures.keys()) {
-    const previous = cached?.series.get(tenant);
-    if (previous) series.set(tenant, previous);
+  const request: CountsRequest = { slo, tenants: due, from: periodFrom, to, periodSeconds };
+  const coarseTier = tier;
+  const result = await fetchFolded(deps, request, (tenant, fetched) => coarseTier.store(tenant, fetched, periodFrom, to, now));
+  // A tenant whose refresh failed keeps its previous series while it still covers the windows (it stays due, so
+  // the next tick reads it again): an older series of the same counts beats no evaluation.
+  const failures = new Map<string, string>();
+  for (const [tenant, reason] of result.failures) {
+    if (tier.covers(tenant, fineFrom, periodFrom)) deps.log.warn('Coarse refresh failed; using the previous series', { slo: slo.name, tenant, reason });
+    else failures.set(tenant, reason);
   }
-  cache.coarse.set(slo.name, { fetchedAt: now, from, to, periodSeconds, series });
-  const failures = new Map([...result.failures].filter(([tenant]) => !series.has(tenant)));
-  return { series, failures, stats: result.stats };
+  return { tier, periodFrom, failures, stats: result.stats };
 }
 
 async function evaluateSlo(
@@ -373,7 +375,8 @@ async function evaluateSlo(
     try {
       const minutes = fineTier.view(tenant);
       if (minutes === null) throw new MissingCountsError(tenant);
-      const counts: TieredCounts = { fine: minutes, fineFrom, coarse: coarse.series.get(tenant) ?? null };
+      const coarseSeries = coarse.tier?.covering(tenant, fineFrom, coarse.periodFrom) ?? null;
+      const counts: TieredCounts = { fine: minutes, fineFrom, coarse: coarseSeries };
       const prev = states.states.get(tenant) ?? null;
       const evaluation = evaluateTenant({
         slo,

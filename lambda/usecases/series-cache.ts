@@ -1,12 +1,14 @@
 /**
  * What the evaluator keeps of each tenant's counts between warm invocations, in typed arrays rather than one
  * object per bucket: the fine tier as a ring of minute slots (so each tick fetches only the newest minutes) and
- * the coarse tier as running sums (so a refresh of the same range reuses its arrays). For a time-slice SLO whose
+ * the coarse tier as running sums (so a refresh of the same range reuses its arrays), each tenant refreshed at its
+ * own minute of the refresh interval. For a time-slice SLO whose
  * slices are longer than a minute the fine tier's slots are slices: one slot holds one judged slice bucket.
  */
 import { MINUTE_MS } from '../domain/model';
 import type { CountSeries } from '../domain/model';
-import { ringSlot } from '../domain/windows';
+import { saltedHash } from '../domain/alert-state';
+import { ringSlot, toPrefixSeries } from '../domain/windows';
 import type { PrefixSeries, RingSeries } from '../domain/windows';
 
 /**
@@ -194,12 +196,129 @@ export class FineTierCache {
   }
 }
 
-/** The coarse tier of one SLO: each tenant's running sums over [from, to), refreshed every `slowRefreshMinutes`. */
-export interface CoarseTier {
-  readonly fetchedAt: number;
-  readonly from: number;
-  readonly to: number;
-  readonly periodSeconds: number;
-  readonly series: Map<string, PrefixSeries>;
+/** A tenant's coarse series does not cover what the windows read from it (a bug, never expected). */
+export class CoarseCoverageError extends Error {
+  constructor(
+    readonly tenant: string,
+    readonly field: string,
+    readonly allowed: string,
+    readonly given: unknown,
+  ) {
+    super(`coarse series of tenant ${JSON.stringify(tenant)}: ${field} must be ${allowed}; got ${String(given)}`);
+    this.name = 'CoarseCoverageError';
+  }
 }
 
+interface CoarseEntry {
+  readonly series: PrefixSeries;
+  /** The refresh instant (epoch ms, a whole minute) from which the tenant is due again. */
+  readonly dueAt: number;
+}
+
+// Its own salt, so a tenant's coarse refresh does not fall on the minute of its heartbeat write.
+const COARSE_REFRESH_SALT = 'coarse-refresh:';
+
+/**
+ * The coarse tier of one SLO: each tenant's running sums of coarse periods from (at or before) the budget period's
+ * start, refreshed once per `refreshMinutes` at the tenant's own minute of that cycle, so a warm tick reads about
+ * 1/refreshMinutes of the tenants instead of all of them at once. The minutes are handed out by rank of a hash of
+ * the tenant id, evenly: with n tenants no minute has more than ceil(n / refreshMinutes) of them.
+ *
+ * A read is next due at the tenant's first instant (offset + k x cycle) at least one cycle after it: a cold
+ * container reads every tenant at once and then nothing more for a cycle (the same queries per hour as one
+ * refresh of all), after which the tenants come due spread over the next cycle, each on its own minute. A series
+ * is therefore at most two cycles old (one on a warm container that runs every minute).
+ *
+ * A series read up to a cycle ago is as good as a new one: the windows read it only before `fineFrom` (the fine
+ * tier, at least the fine horizon long, holds everything after), and only from the budget period's start, which
+ * never moves back; the counts it holds are the same counts a new read would return.
+ */
+export class CoarseTierCache {
+  private readonly entries = new Map<string, CoarseEntry>();
+  private readonly offsetsMs = new Map<string, number>();
+  private listed: readonly string[] | null = null;
+  private readonly cycleMs: number;
+
+  constructor(
+    readonly periodSeconds: number,
+    readonly refreshMinutes: number,
+  ) {
+    if (!(Number.isInteger(periodSeconds) && periodSeconds > 0)) throw new SeriesCacheError('periodSeconds', 'a positive integer', periodSeconds);
+    if (!(Number.isInteger(refreshMinutes) && refreshMinutes > 0)) throw new SeriesCacheError('refreshMinutes', 'a positive integer of minutes', refreshMinutes);
+    this.cycleMs = refreshMinutes * MINUTE_MS;
+  }
+
+  /** Tenants held (for tests and memory figures). */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /**
+   * Drops the series of tenants no longer listed and hands out refresh minutes over the list: tenants sorted by
+   * hash, the i-th of n at minute floor(i x refreshMinutes / n). Cheap when the list is the same array as last time.
+   */
+  retain(tenants: readonly string[]): void {
+    if (tenants === this.listed) return;
+    this.listed = tenants;
+    const keep = new Set(tenants);
+    for (const tenant of this.entries.keys()) if (!keep.has(tenant)) this.entries.delete(tenant);
+    const ranked = [...keep].map((tenant) => ({ tenant, hash: saltedHash(COARSE_REFRESH_SALT, tenant) }));
+    ranked.sort((a, b) => a.hash - b.hash || (a.tenant < b.tenant ? -1 : a.tenant > b.tenant ? 1 : 0));
+    this.offsetsMs.clear();
+    ranked.forEach(({ tenant }, rank) => {
+      this.offsetsMs.set(tenant, Math.floor((rank * this.refreshMinutes) / ranked.length) * MINUTE_MS);
+    });
+  }
+
+  /**
+   * The tenants whose coarse series must be read on the tick at `now`: those without one, those whose series does
+   * not reach `fineFrom` or does not start by `periodFrom` (the aligned budget period start), and those whose
+   * refresh instant has come. A failed read leaves the tenant due, so it is read again on the next tick.
+   */
+  due(tenants: readonly string[], now: number, fineFrom: number, periodFrom: number): string[] {
+    this.retain(tenants);
+    const minute = Math.floor(now / MINUTE_MS) * MINUTE_MS;
+    return tenants.filter((tenant) => {
+      const entry = this.entries.get(tenant);
+      return entry === undefined || !covers(entry.series, fineFrom, periodFrom) || minute >= entry.dueAt;
+    });
+  }
+
+  /** Keeps a tenant's series of [from, to) read at `now`, reusing its previous arrays when the length is the same. */
+  store(tenant: string, series: CountSeries, from: number, to: number, now: number): void {
+    if (series.periodSeconds !== this.periodSeconds) {
+      throw new SeriesCacheError('series.periodSeconds', `${this.periodSeconds} (the coarse period)`, series.periodSeconds);
+    }
+    const previous = this.entries.get(tenant);
+    const prefix = toPrefixSeries(series, from, to, previous?.series);
+    // Whole minutes, so a tick a few seconds into its instant's minute still counts as that instant.
+    const minute = Math.floor(now / MINUTE_MS) * MINUTE_MS;
+    const offsetMs = this.offsetsMs.get(tenant) ?? 0;
+    const dueAt = offsetMs + Math.ceil((minute + this.cycleMs - offsetMs) / this.cycleMs) * this.cycleMs;
+    this.entries.set(tenant, { series: prefix, dueAt });
+  }
+
+  /** True when the tenant's series reaches `fineFrom` and starts by `periodFrom`. */
+  covers(tenant: string, fineFrom: number, periodFrom: number): boolean {
+    const entry = this.entries.get(tenant);
+    return entry !== undefined && covers(entry.series, fineFrom, periodFrom);
+  }
+
+  /**
+   * The tenant's series for windows whose fine tier starts at `fineFrom` and whose budget period starts at
+   * `periodFrom` (aligned down to the coarse period). Throws CoarseCoverageError rather than let a window sum
+   * silently drop the periods the series does not hold (a gap before `fineFrom`, or a budget period cut short).
+   */
+  covering(tenant: string, fineFrom: number, periodFrom: number): PrefixSeries {
+    const series = this.entries.get(tenant)?.series;
+    if (series === undefined) throw new CoarseCoverageError(tenant, 'series', 'held after its refresh', 'none');
+    const to = series.from + series.length * series.periodSeconds * 1000;
+    if (to < fineFrom) throw new CoarseCoverageError(tenant, 'to', `at or after fineFrom (${fineFrom}), so no gap opens before the fine tier`, to);
+    if (series.from > periodFrom) throw new CoarseCoverageError(tenant, 'from', `at or before the budget period start (${periodFrom})`, series.from);
+    return series;
+  }
+}
+
+function covers(series: PrefixSeries, fineFrom: number, periodFrom: number): boolean {
+  return series.from <= periodFrom && series.from + series.length * series.periodSeconds * 1000 >= fineFrom;
+}
