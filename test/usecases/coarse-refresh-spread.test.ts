@@ -5,61 +5,24 @@
  */
 import { LocalCloudWatch } from '../../lambda/adapters/local-cloudwatch';
 import { CloudWatchMetricSource } from '../../lambda/adapters/cloudwatch-metric-source';
-import { sreWorkbookPolicy, DEFAULT_TRAFFIC_GUARD } from '../../lambda/domain/policy';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../lambda/domain/model';
 import type { RuntimeConfig, SloDefinition, TenantEvaluation } from '../../lambda/domain/model';
-import type { CountsRequest, CountsResult, Log, MetricSource, WorkflowStarter } from '../../lambda/ports';
+import type { CountsRequest, CountsResult, MetricSource } from '../../lambda/ports';
 import { evaluateTick, newEvaluatorCache } from '../../lambda/usecases/evaluate-tick';
 import type { EvaluatorDeps } from '../../lambda/usecases/evaluate-tick';
 import { CoarseCoverageError, CoarseTierCache } from '../../lambda/usecases/series-cache';
-import { MemoryStateStore } from '../../bench/memory-state-store';
-import { apiSlo } from '../support/slo-fixture';
+import { CHECKOUT_NAMESPACE, checkoutSlo, quietLog, recordingDeps, tickConfig } from '../support/tick-fixture';
 
 const T0 = Date.UTC(2026, 10, 20, 0, 30, 0);
-const NS = 'Shop';
+const NS = CHECKOUT_NAMESPACE;
+const quiet = quietLog;
 const TENANTS = ['acme', 'globex', 'initech', 'umbrella', 'soylent', 'stark', 'wayne', 'tyrell'];
 const LATE_TENANT = 'hooli';
 const REFRESH_MINUTES = 60;
 // A week keeps the history small; the coarse tier is still needed (the period is longer than the 6-hour fine tier).
 const PERIOD_DAYS = 7;
-
-function sloFor(tenants: readonly string[]): SloDefinition {
-  return apiSlo({
-    name: 'checkout-availability',
-    sli: {
-      namespace: NS,
-      dimensions: { Service: 'checkout' },
-      metrics: [
-        { id: 'requests', metricName: 'Requests', stat: 'Sum' },
-        { id: 'errors', metricName: 'Errors', stat: 'Sum' },
-      ],
-      bad: 'errors',
-      total: 'requests',
-    },
-    periodDays: PERIOD_DAYS,
-    rules: sreWorkbookPolicy(PERIOD_DAYS),
-    trafficGuard: DEFAULT_TRAFFIC_GUARD,
-    tenants: { mode: 'list', tenants },
-    resolveAfterMinutes: 10,
-    hysteresisRatio: 0.9,
-  });
-}
-
-function configFor(slo: SloDefinition): RuntimeConfig {
-  return {
-    schemaVersion: 1,
-    slos: [slo],
-    evaluator: {
-      dataDelayMinutes: 1,
-      slowRefreshMinutes: REFRESH_MINUTES,
-      maxConcurrentRequests: 4,
-      heartbeatMinutes: 60,
-      historyTtlDays: 35,
-      groupingIntervalMinutes: 5,
-      groupingTenantShare: 0.5,
-    },
-  };
-}
+const sloFor = (tenants: readonly string[]): SloDefinition => checkoutSlo(tenants, PERIOD_DAYS);
+const configFor = (slo: SloDefinition): RuntimeConfig => tickConfig(slo, REFRESH_MINUTES);
 
 /**
  * 600 requests a minute from `from`; errors differ from hour to hour and tenant to tenant (30 in one hour of 11,
@@ -82,8 +45,6 @@ function loadTraffic(cw: LocalCloudWatch, from: number, minutes: number): void {
   });
 }
 
-const quiet: Log = { info: () => undefined, warn: () => undefined, error: () => undefined };
-const starter: WorkflowStarter = { start: async (input) => ({ executionArn: `arn:local:${input.incidentId}`, alreadyStarted: false }) };
 
 interface Run {
   readonly deps: EvaluatorDeps;
@@ -97,38 +58,24 @@ interface Run {
  * A run over `source`; `failCoarse` says which tenants' hourly reads fail at `now` (as a Forbidden query result would).
  */
 function runOver(source: MetricSource, clock: () => number, failCoarse: (tenant: string, now: number) => boolean = () => false): Run {
-  const evaluations = new Map<number, Map<string, TenantEvaluation>>();
   const coarseRequested = new Map<number, string[]>();
-  const run: Run = {
-    evaluations,
-    coarseRequested,
-    coarseFailuresInjected: 0,
-    deps: {
-      metrics: {
-        listTenants: (slo) => source.listTenants(slo),
-        fetchCounts: async (request: CountsRequest): Promise<CountsResult> => {
-          const result = await source.fetchCounts(request);
-          if (request.periodSeconds !== 3600) return result;
-          const now = clock();
-          coarseRequested.set(now, [...(coarseRequested.get(now) ?? []), ...request.tenants]);
-          for (const tenant of request.tenants) {
-            if (failCoarse(tenant, now) && result.series.delete(tenant)) {
-              result.failures.set(tenant, 'Forbidden: not authorized for this metric');
-              run.coarseFailuresInjected += 1;
-            }
-          }
-          return result;
-        },
-      },
-      store: new MemoryStateStore(),
-      workflow: starter,
-      log: quiet,
-      onEvaluated: (_slo, evaluated) => {
-        const at = evaluated[0]?.evaluatedAt ?? 0;
-        evaluations.set(at, new Map(evaluated.map((evaluation) => [evaluation.tenant, evaluation])));
-      },
+  const metrics: MetricSource = {
+    listTenants: (slo) => source.listTenants(slo),
+    fetchCounts: async (request: CountsRequest): Promise<CountsResult> => {
+      const result = await source.fetchCounts(request);
+      if (request.periodSeconds !== 3600) return result;
+      const now = clock();
+      coarseRequested.set(now, [...(coarseRequested.get(now) ?? []), ...request.tenants]);
+      for (const tenant of request.tenants) {
+        if (failCoarse(tenant, now) && result.series.delete(tenant)) {
+          result.failures.set(tenant, 'Forbidden: not authorized for this metric');
+          run.coarseFailuresInjected += 1;
+        }
+      }
+      return result;
     },
   };
+  const run: Run = { ...recordingDeps(metrics), coarseRequested, coarseFailuresInjected: 0 };
   return run;
 }
 

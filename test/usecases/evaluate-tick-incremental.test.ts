@@ -5,57 +5,21 @@
  */
 import { LocalCloudWatch } from '../../lambda/adapters/local-cloudwatch';
 import { CloudWatchMetricSource } from '../../lambda/adapters/cloudwatch-metric-source';
-import { sreWorkbookPolicy, DEFAULT_TRAFFIC_GUARD } from '../../lambda/domain/policy';
 import { HOUR_MS, MINUTE_MS } from '../../lambda/domain/model';
 import type { RuntimeConfig, SloDefinition, TenantEvaluation } from '../../lambda/domain/model';
-import type { CountsRequest, CountsResult, Log, MetricSource, WorkflowStarter } from '../../lambda/ports';
+import type { CountsRequest, CountsResult, MetricSource } from '../../lambda/ports';
 import { evaluateTick, newEvaluatorCache } from '../../lambda/usecases/evaluate-tick';
 import type { EvaluatorCache, EvaluatorDeps } from '../../lambda/usecases/evaluate-tick';
 import { FINE_REREAD_MINUTES, FineTierCache } from '../../lambda/usecases/series-cache';
-import { MemoryStateStore } from '../../bench/memory-state-store';
-import { apiSlo } from '../support/slo-fixture';
+import { CHECKOUT_NAMESPACE, checkoutSlo, quietLog, recordingDeps, tickConfig } from '../support/tick-fixture';
 
 const T0 = Date.UTC(2026, 10, 20, 0, 30, 0);
-const NS = 'Shop';
+const NS = CHECKOUT_NAMESPACE;
+const sloFor = (tenants: readonly string[]): SloDefinition => checkoutSlo(tenants);
+const configFor = (slo: SloDefinition): RuntimeConfig => tickConfig(slo);
+const quiet = quietLog;
 const TENANTS = ['acme', 'globex', 'initech', 'umbrella'];
 const LATE_TENANT = 'hooli';
-
-function sloFor(tenants: readonly string[]): SloDefinition {
-  return apiSlo({
-    name: 'checkout-availability',
-    sli: {
-      namespace: NS,
-      dimensions: { Service: 'checkout' },
-      metrics: [
-        { id: 'requests', metricName: 'Requests', stat: 'Sum' },
-        { id: 'errors', metricName: 'Errors', stat: 'Sum' },
-      ],
-      bad: 'errors',
-      total: 'requests',
-    },
-    rules: sreWorkbookPolicy(30),
-    trafficGuard: DEFAULT_TRAFFIC_GUARD,
-    tenants: { mode: 'list', tenants },
-    resolveAfterMinutes: 10,
-    hysteresisRatio: 0.9,
-  });
-}
-
-function configFor(slo: SloDefinition): RuntimeConfig {
-  return {
-    schemaVersion: 1,
-    slos: [slo],
-    evaluator: {
-      dataDelayMinutes: 1,
-      slowRefreshMinutes: 60,
-      maxConcurrentRequests: 4,
-      heartbeatMinutes: 60,
-      historyTtlDays: 35,
-      groupingIntervalMinutes: 5,
-      groupingTenantShare: 0.5,
-    },
-  };
-}
 
 /** 600 requests a minute; acme fails 40 % of them from T0+20m to T0+50m (a page), the others 0.05 %. */
 function loadTraffic(cw: LocalCloudWatch, from: number, minutes: number): void {
@@ -73,8 +37,6 @@ function loadTraffic(cw: LocalCloudWatch, from: number, minutes: number): void {
   }
 }
 
-const quiet: Log = { info: () => undefined, warn: () => undefined, error: () => undefined };
-const starter: WorkflowStarter = { start: async (input) => ({ executionArn: `arn:local:${input.incidentId}`, alreadyStarted: false }) };
 
 /** Fails `tenant`'s fine read at the tick whose end is `failingEnd`, as a Forbidden query result would. */
 function failingOnce(real: MetricSource, tenant: string, failingEnd: number): MetricSource {
@@ -98,24 +60,8 @@ interface Run {
 }
 
 function runOver(cw: LocalCloudWatch, failingEnd: number): Run {
-  const evaluations = new Map<number, Map<string, TenantEvaluation>>();
   const real = new CloudWatchMetricSource(cw.client(), { maxConcurrentRequests: 4, sleep: async () => undefined, logger: quiet });
-  const run: Run = {
-    evaluations,
-    datapoints: 0,
-    metricsRequested: 0,
-    deps: {
-      metrics: failingOnce(real, 'globex', failingEnd),
-      store: new MemoryStateStore(),
-      workflow: starter,
-      log: quiet,
-      onEvaluated: (_slo, evaluated) => {
-        const at = evaluated[0]?.evaluatedAt ?? 0;
-        evaluations.set(at, new Map(evaluated.map((evaluation) => [evaluation.tenant, evaluation])));
-      },
-    },
-  };
-  return run;
+  return { ...recordingDeps(failingOnce(real, 'globex', failingEnd)), datapoints: 0, metricsRequested: 0 };
 }
 
 describe('the incremental fine tier', () => {
