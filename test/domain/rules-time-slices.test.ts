@@ -6,11 +6,11 @@
  */
 import { DomainInputError } from '../../lambda/domain/burn';
 import { MINUTE_MS } from '../../lambda/domain/model';
-import type { BurnRateRule, CountBucket, CountSeries, SloDefinition, TenantEvaluation, ThresholdSli } from '../../lambda/domain/model';
+import type { BurnRateRule, CountBucket, CountSeries, SloDefinition, TenantEvaluation } from '../../lambda/domain/model';
 import { activeRuleNames, calendarTimeToExhaustionMinutes, evaluateTenant } from '../../lambda/domain/rules';
 import { ratioSlices, thresholdSlices } from '../../lambda/domain/time-slices';
 import type { StatisticPoint } from '../../lambda/domain/time-slices';
-import { apiSlo } from '../support/slo-fixture';
+import { P99_SLI, apiSlo } from '../support/slo-fixture';
 
 // The Workbook's policy for a 30-day period, written out so these tests do not depend on policy.ts.
 const WORKBOOK_RULES: BurnRateRule[] = [
@@ -20,15 +20,6 @@ const WORKBOOK_RULES: BurnRateRule[] = [
 ];
 const NO_GUARD = { minEventsInLongWindow: 0, minBadEventsInShortWindow: 0 };
 
-const P99_SLI: ThresholdSli = {
-  kind: 'threshold',
-  namespace: 'Shop/Api',
-  tenantDimension: 'TenantId',
-  dimensions: { Service: 'api' },
-  metric: { id: 'latency', metricName: 'Latency', stat: 'p99' },
-  op: 'lte',
-  threshold: 300,
-};
 
 /** 99 % of minutes with p99 <= 300 ms over 30 days. */
 const P99_SLO: SloDefinition = {

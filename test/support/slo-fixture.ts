@@ -1,4 +1,4 @@
-import type { RatioSli, SloDefinition, TenantEvaluation } from '../../lambda/domain/model';
+import type { RatioSli, SloDefinition, TenantEvaluation, ThresholdSli } from '../../lambda/domain/model';
 
 /**
  * The SLO most tests use: `api-availability` at 99.9% over 30 days, bad = 5xx + timeouts over requests, per
@@ -50,3 +50,14 @@ export function identityEvaluation(slo: SloDefinition, tenant: string, at: numbe
     periodEvents: { total: 0, bad: 0 },
   };
 }
+
+/** A threshold SLI: a slice is good when the API's p99 latency is at most 300 ms. */
+export const P99_SLI: ThresholdSli = {
+  kind: 'threshold',
+  namespace: 'Shop/Api',
+  tenantDimension: 'TenantId',
+  dimensions: { Service: 'api' },
+  metric: { id: 'latency', metricName: 'Latency', stat: 'p99' },
+  op: 'lte',
+  threshold: 300,
+};

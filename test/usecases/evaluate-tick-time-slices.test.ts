@@ -5,7 +5,7 @@
  * burn-rate formula gives; and the incremental slice cache evaluates exactly as a full read every tick.
  */
 import { HOUR_MS, MINUTE_MS } from '../../lambda/domain/model';
-import type { BurnRateRule, RuntimeConfig, SloDefinition, TenantEvaluation, ThresholdSli } from '../../lambda/domain/model';
+import type { BurnRateRule, RuntimeConfig, SloDefinition, TenantEvaluation } from '../../lambda/domain/model';
 import { planCountQueries } from '../../lambda/domain/query-plan';
 import { thresholdSlices } from '../../lambda/domain/time-slices';
 import type { StatisticPoint } from '../../lambda/domain/time-slices';
@@ -16,7 +16,7 @@ import { FineTierCache } from '../../lambda/usecases/series-cache';
 import { resampleBurn } from '../../lambda/usecases/workflow/validate';
 import { MemoryStateStore } from '../../bench/memory-state-store';
 import { EVALUATOR_DEFAULTS } from '../../lib/config/defaults';
-import { apiSlo } from '../support/slo-fixture';
+import { P99_SLI, apiSlo } from '../support/slo-fixture';
 
 const SLICE_MS = 5 * MINUTE_MS;
 const T0 = Date.UTC(2026, 10, 20, 0, 0, 0); // an hour boundary
@@ -31,15 +31,6 @@ const RULES: BurnRateRule[] = [
 /** The longest rule window that fits the fine tier (6 hours): a cold tick reads that much in slices. */
 const FINE_HORIZON_MS = 6 * HOUR_MS;
 
-const P99_SLI: ThresholdSli = {
-  kind: 'threshold',
-  namespace: 'Shop/Api',
-  tenantDimension: 'TenantId',
-  dimensions: { Service: 'api' },
-  metric: { id: 'latency', metricName: 'Latency', stat: 'p99' },
-  op: 'lte',
-  threshold: 300,
-};
 
 /** 99 % of 5-minute slices with p99 <= 300 ms over 30 days. */
 const SLO: SloDefinition = {

@@ -13,6 +13,7 @@ import { evaluateTick, newEvaluatorCache } from '../../lambda/usecases/evaluate-
 import type { EvaluatorDeps, TransitionEvent } from '../../lambda/usecases/evaluate-tick';
 import { useLocalDynamo } from '../support/dynalite';
 import { apiSlo } from '../support/slo-fixture';
+import { tickConfig } from '../support/tick-fixture';
 
 const T0 = Date.UTC(2026, 10, 20, 0, 0, 0);
 const NS = 'Shop';
@@ -36,19 +37,7 @@ const slo: SloDefinition = apiSlo({
   hysteresisRatio: 0.9,
 });
 
-const config: RuntimeConfig = {
-  schemaVersion: 1,
-  slos: [slo],
-  evaluator: {
-    dataDelayMinutes: 1,
-    slowRefreshMinutes: 60,
-    maxConcurrentRequests: 4,
-    heartbeatMinutes: 60,
-    historyTtlDays: 35,
-    groupingIntervalMinutes: 5,
-    groupingTenantShare: 0.5,
-  },
-};
+const config: RuntimeConfig = tickConfig(slo);
 
 /** 1,000 requests a minute per tenant; `errorRate(tenant, minute)` decides the bad share of each minute. */
 function loadTraffic(cw: LocalCloudWatch, from: number, minutes: number, errorRate: (tenant: string, minuteStart: number) => number): void {
