@@ -164,6 +164,14 @@ export interface EvaluatorSettings {
   readonly groupingIntervalMinutes: number;
   /** A burn on more than this share (0..1) of an SLO's tenants is treated as one shared incident. */
   readonly groupingTenantShare: number;
+  /**
+   * Datapoints one invocation may read in a tick to fill empty caches (a cold container, a tenant new to it or out
+   * of step): the whole fine horizon and the hourly series of the period. Tenants beyond it are not evaluated this
+   * tick but reported as warming, and go first on the next (the account's GetMetricData datapoints-per-second quota
+   * cannot serve every tenant's history in one minute at scale). At least one tenant is warmed per tick.
+   * The stack sets it (per shard); absent, a cold tick reads every tenant at once (the demo, most tests).
+   */
+  readonly warmupDatapointsPerTick?: number;
 }
 
 export interface RuntimeConfig {

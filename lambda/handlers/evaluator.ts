@@ -228,6 +228,7 @@ export async function runEvaluatorTick(
       slo: s.slo,
       tenants: s.tenants,
       evaluated: s.evaluated,
+      warming: s.warming,
       failed: s.failures.length,
       levels: s.levels,
       transitions: s.transitions,

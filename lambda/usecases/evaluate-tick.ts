@@ -16,6 +16,12 @@
  * container, a tenant new to the list or out of step, or a changed horizon reads the whole horizon for those
  * tenants only. Either way the evaluation is the same as with a full read of the same data.
  *
+ * Warm-up: a cold read costs about 2,300 datapoints a tenant with the default policy, and GetMetricData serves an
+ * account at most 396,000 datapoints a second, so a cold container cannot read 10,000 tenants' history in one tick,
+ * let alone 100,000. With `warmupDatapointsPerTick` a tick spends at most that on cold reads, evaluates the tenants it
+ * warmed and the warm ones, and reports the rest as warming (the `TenantsWarming` metric); alerting tenants are warmed
+ * first (lambda/domain/warmup.ts). A waiting tenant's state is left as it was: no write, no transition.
+ *
  * Time slices longer than a minute: a slice is judged only once it is complete, so such an SLO's windows end at the
  * last slice boundary at or before the tick's end, and its fine tier is read and cached in whole slices.
  */
@@ -33,7 +39,8 @@ import { evaluateTenant } from '../domain/rules';
 import { appendsHistory, nextAlertState } from '../domain/alert-state';
 import { budgetPeriodStart, coarsePeriodSeconds } from '../domain/period';
 import type { TieredCounts } from '../domain/windows';
-import type { CountsRequest, FetchStats, Log, MetricSource, Notifier, StateStore, TenantRoster, WorkflowStarter } from '../ports';
+import type { CountsRequest, FetchStats, Log, MetricSource, Notifier, StateStore, TenantRoster, TenantStatesRead, WorkflowStarter } from '../ports';
+import { planWarmup } from '../domain/warmup';
 import { tenantsOfShard } from '../domain/shards';
 import { rosterUsable } from '../domain/roster-keys';
 import type { ShardSpec } from '../domain/shards';
@@ -94,6 +101,11 @@ export interface SloTickReport {
   readonly slo: string;
   readonly tenants: number;
   readonly evaluated: number;
+  /**
+   * Tenants not evaluated this tick because the warm-up budget (`warmupDatapointsPerTick`) was spent filling other
+   * tenants' caches; they go first on the next tick. Not failures: nothing is wrong with their data.
+   */
+  readonly warming: number;
   readonly failures: readonly { readonly tenant: string; readonly reason: string }[];
   readonly levels: Readonly<Record<'ok' | Severity, number>>;
   readonly transitions: number;
@@ -165,6 +177,8 @@ export async function evaluateTick(
   const reports: SloTickReport[] = [];
   const skipped: { slo: string; reason: string }[] = [];
   const end = evaluationEnd(now, config.evaluator.dataDelayMinutes);
+  // One budget for the tick: every SLO's cold reads draw on the same account quota.
+  const warmup: WarmupBudget = { remaining: config.evaluator.warmupDatapointsPerTick ?? Number.POSITIVE_INFINITY };
   for (const slo of config.slos) {
     if (options.remainingMs !== undefined && options.remainingMs() < (options.reserveMs ?? 5_000)) {
       skipped.push({ slo: slo.name, reason: 'tick deadline reached before this SLO was evaluated' });
@@ -172,7 +186,7 @@ export async function evaluateTick(
       continue;
     }
     try {
-      reports.push(await evaluateSlo(slo, config, deps, cache, now, end, options));
+      reports.push(await evaluateSlo(slo, config, deps, cache, now, end, options, warmup));
     } catch (error) {
       // One SLO failing as a whole (e.g. tenant discovery denied) must not stop the others.
       const reason = describeError(error);
@@ -274,7 +288,6 @@ async function refreshFine(
   fineFrom: number,
   end: number,
 ): Promise<{ failures: Map<string, string>; stats: FetchStats }> {
-  tier.retain(tenants);
   const failures = new Map<string, string>();
   let stats: FetchStats | null = null;
   for (const fetch of tier.plan(tenants, fineFrom, end)) {
@@ -287,46 +300,55 @@ async function refreshFine(
   return { failures, stats: stats ?? emptyStats() };
 }
 
-/** What the coarse tier left for the evaluation; `tier` is null when the SLO's windows fit the fine tier. */
-interface CoarseRefresh {
+/** An SLO's coarse tier for this tick; `tier` is null when the SLO's windows fit the fine tier. */
+interface CoarseTier {
   readonly tier: CoarseTierCache | null;
   /** The budget period's start aligned down to the coarse period: where the coarse windows start at the earliest. */
   readonly periodFrom: number;
-  readonly failures: Map<string, string>;
-  readonly stats: FetchStats | null;
+  /** The end of a read: the tick's end aligned down to the coarse period. */
+  readonly to: number;
 }
 
-/**
- * Reads the coarse series of the tenants due this tick (see CoarseTierCache.due): on a warm container those at
- * their refresh minute, about 1/slowRefreshMinutes of them, plus any without a usable series, read at once.
- */
-async function refreshCoarse(
-  slo: SloDefinition,
-  tenants: readonly string[],
-  config: RuntimeConfig,
-  deps: EvaluatorDeps,
-  cache: EvaluatorCache,
-  now: number,
-  fineFrom: number,
-  end: number,
-): Promise<CoarseRefresh> {
+function coarseTierOf(slo: SloDefinition, config: RuntimeConfig, cache: EvaluatorCache, end: number): CoarseTier {
   const periodSeconds = coarsePeriodSeconds(slo);
   const periodMs = periodSeconds * 1000;
   const periodFrom = Math.floor(budgetPeriodStart(slo, end) / periodMs) * periodMs;
+  const to = Math.floor(end / periodMs) * periodMs;
   const needsCoarse = slo.periodDays * 24 * 60 > fineHorizonMinutes(slo);
-  if (!needsCoarse) return { tier: null, periodFrom, stats: null, failures: new Map() };
+  if (!needsCoarse) return { tier: null, periodFrom, to };
   const refreshMinutes = config.evaluator.slowRefreshMinutes;
   let tier = cache.coarse.get(slo.name);
   if (tier === undefined || tier.periodSeconds !== periodSeconds || tier.refreshMinutes !== refreshMinutes) {
     tier = new CoarseTierCache(periodSeconds, refreshMinutes);
     cache.coarse.set(slo.name, tier);
   }
-  const due = tier.due(tenants, now, fineFrom, periodFrom);
-  if (due.length === 0) return { tier, periodFrom, stats: null, failures: new Map() };
-  const to = Math.floor(end / periodMs) * periodMs;
-  const request: CountsRequest = { slo, tenants: due, from: periodFrom, to, periodSeconds };
-  const coarseTier = tier;
-  const result = await fetchFolded(deps, request, (tenant, fetched) => coarseTier.store(tenant, fetched, periodFrom, to, now));
+  return { tier, periodFrom, to };
+}
+
+/** What the coarse tier's refresh left for the evaluation. */
+interface CoarseRefresh {
+  readonly failures: Map<string, string>;
+  readonly stats: FetchStats | null;
+}
+
+/**
+ * Reads the coarse series of the tenants due this tick (see CoarseTierCache.dueAmong): on a warm container those at
+ * their refresh minute, about 1/slowRefreshMinutes of them, plus any without a usable series.
+ */
+async function refreshCoarse(
+  slo: SloDefinition,
+  tenants: readonly string[],
+  coarse: CoarseTier,
+  deps: EvaluatorDeps,
+  now: number,
+  fineFrom: number,
+): Promise<CoarseRefresh> {
+  const { tier, periodFrom, to } = coarse;
+  if (tier === null) return { stats: null, failures: new Map() };
+  const due = tier.dueAmong(tenants, now, fineFrom, periodFrom);
+  if (due.length === 0) return { stats: null, failures: new Map() };
+  const request: CountsRequest = { slo, tenants: due, from: periodFrom, to, periodSeconds: tier.periodSeconds };
+  const result = await fetchFolded(deps, request, (tenant, fetched) => tier.store(tenant, fetched, periodFrom, to, now));
   // A tenant whose refresh failed keeps its previous series while it still covers the windows (it stays due, so
   // the next tick reads it again): an older series of the same counts beats no evaluation.
   const failures = new Map<string, string>();
@@ -334,7 +356,69 @@ async function refreshCoarse(
     if (tier.covers(tenant, fineFrom, periodFrom)) deps.log.warn('Coarse refresh failed; using the previous series', { slo: slo.name, tenant, reason });
     else failures.set(tenant, reason);
   }
-  return { tier, periodFrom, failures, stats: result.stats };
+  return { failures, stats: result.stats };
+}
+
+/** Datapoints the tick may still spend on cold reads (EvaluatorSettings.warmupDatapointsPerTick). */
+interface WarmupBudget {
+  remaining: number;
+}
+
+/** The tenants a tick evaluates: the warm ones and the cold ones the warm-up budget admitted. */
+interface Selection {
+  readonly evaluate: readonly string[];
+  readonly waiting: readonly string[];
+  /** Cold tenants admitted this tick, and the datapoints they cost. */
+  readonly warmed: number;
+  readonly warmupDatapoints: number;
+  /** The states, when the selection had to read them first to rank the cold tenants. */
+  readonly states: TenantStatesRead | null;
+}
+
+/**
+ * Prices each tenant's cold read (a full fine horizon unless its ring is in step, the period's coarse series unless
+ * it holds one) and, when they do not all fit in what is left of the tick's warm-up budget, admits the alerting ones
+ * first (lambda/domain/warmup.ts). Warm tenants are always evaluated: their reads are a few datapoints.
+ */
+async function selectTenants(
+  slo: SloDefinition,
+  tenants: readonly string[],
+  fineTier: FineTierCache,
+  coarse: CoarseTier,
+  fineFrom: number,
+  end: number,
+  budget: WarmupBudget,
+  deps: EvaluatorDeps,
+): Promise<Selection> {
+  const finePoints = 2 * Math.ceil((end - fineFrom) / (fineTier.periodSeconds * 1000));
+  const coarsePoints = coarse.tier === null ? 0 : 2 * Math.ceil((coarse.to - coarse.periodFrom) / (coarse.tier.periodSeconds * 1000));
+  const costs = new Map<string, number>();
+  let total = 0;
+  for (const tenant of tenants) {
+    const fineCold = !fineTier.inStep(tenant, fineFrom, end);
+    const coarseCold = coarse.tier !== null && !coarse.tier.covers(tenant, fineFrom, coarse.periodFrom);
+    const cost = (fineCold ? finePoints : 0) + (coarseCold ? coarsePoints : 0);
+    if (cost === 0) continue;
+    costs.set(tenant, cost);
+    total += cost;
+  }
+  if (total <= budget.remaining) {
+    budget.remaining -= total;
+    return { evaluate: tenants, waiting: [], warmed: costs.size, warmupDatapoints: total, states: null };
+  }
+  // Not every cold tenant fits: the states are read first, so that the alerting tenants are warmed first.
+  const states = await deps.store.getTenantStates(slo.name, tenants);
+  const candidates = [...costs].map(([tenant, cost]) => ({ tenant, cost, state: states.states.get(tenant) ?? null }));
+  const plan = planWarmup(candidates, budget.remaining, true);
+  budget.remaining = Math.max(0, budget.remaining - plan.spent);
+  const waiting = new Set(plan.waiting);
+  return {
+    evaluate: tenants.filter((tenant) => !waiting.has(tenant)),
+    waiting: plan.waiting,
+    warmed: plan.admitted.length,
+    warmupDatapoints: plan.spent,
+    states,
+  };
 }
 
 async function evaluateSlo(
@@ -345,19 +429,34 @@ async function evaluateSlo(
   now: number,
   tickEnd: number,
   options: TickOptions,
+  warmup: WarmupBudget,
 ): Promise<SloTickReport> {
   const end = sloEvaluationEnd(slo, tickEnd);
   const sloTenants = await resolveTenants(slo, deps, cache, now);
   // Grouping compares a burn with the SLO's whole tenant population, so the share stays right whatever the shard.
   const sloTenantCount = sloTenants.length;
-  const tenants = options.shard ? tenantsOfShard(sloTenants, options.shard) : sloTenants;
+  const listed = options.shard ? tenantsOfShard(sloTenants, options.shard) : sloTenants;
   const coarsePeriodMs = coarsePeriodSeconds(slo) * 1000;
   const fineFrom = Math.floor((end - fineHorizonMinutes(slo) * MINUTE_MS) / coarsePeriodMs) * coarsePeriodMs;
   const fineTier = fineTierOf(slo, cache);
+  const coarseTier = coarseTierOf(slo, config, cache, end);
+  // Caches follow the whole list (a waiting tenant keeps its refresh minute); reads follow the selection.
+  fineTier.retain(listed);
+  coarseTier.tier?.retain(listed);
+  const selection = await selectTenants(slo, listed, fineTier, coarseTier, fineFrom, end, warmup, deps);
+  const tenants = selection.evaluate;
+  if (selection.waiting.length > 0) {
+    deps.log.info('Warming up: cold tenants beyond the tick budget wait for the next tick', {
+      slo: slo.name,
+      warmed: selection.warmed,
+      waiting: selection.waiting.length,
+      warmupDatapoints: selection.warmupDatapoints,
+    });
+  }
   const [fine, coarse, states] = await Promise.all([
     refreshFine(slo, tenants, fineTier, deps, fineFrom, end),
-    refreshCoarse(slo, tenants, config, deps, cache, now, fineFrom, end),
-    deps.store.getTenantStates(slo.name, tenants),
+    refreshCoarse(slo, tenants, coarseTier, deps, now, fineFrom),
+    selection.states ?? deps.store.getTenantStates(slo.name, tenants),
   ]);
 
   const alertSettings = { resolveAfterMinutes: slo.resolveAfterMinutes, heartbeatMinutes: config.evaluator.heartbeatMinutes };
@@ -375,7 +474,7 @@ async function evaluateSlo(
     try {
       const minutes = fineTier.view(tenant);
       if (minutes === null) throw new MissingCountsError(tenant);
-      const coarseSeries = coarse.tier?.covering(tenant, fineFrom, coarse.periodFrom) ?? null;
+      const coarseSeries = coarseTier.tier?.covering(tenant, fineFrom, coarseTier.periodFrom) ?? null;
       const counts: TieredCounts = { fine: minutes, fineFrom, coarse: coarseSeries };
       const prev = states.states.get(tenant) ?? null;
       const evaluation = evaluateTenant({
@@ -440,11 +539,12 @@ async function evaluateSlo(
     }
   }
 
-  deps.emitMetrics?.(sloMetrics(slo, evaluations, levels, failures.length, end, options.tenantMetricsLimit ?? 100));
+  deps.emitMetrics?.(sloMetrics(slo, evaluations, levels, failures.length, selection.waiting.length, end, options.tenantMetricsLimit ?? 100));
   return {
     slo: slo.name,
-    tenants: tenants.length,
+    tenants: listed.length,
     evaluated: evaluations.length,
+    warming: selection.waiting.length,
     failures,
     levels,
     transitions,
@@ -463,6 +563,7 @@ function sloMetrics(
   evaluations: readonly TenantEvaluation[],
   levels: Readonly<Record<'ok' | Severity, number>>,
   failed: number,
+  warming: number,
   end: number,
   tenantLimit: number,
 ): Record<string, unknown>[] {
@@ -478,6 +579,7 @@ function sloMetrics(
           Metrics: [
             { Name: 'TenantsEvaluated', Unit: 'Count' },
             { Name: 'TenantsFailed', Unit: 'Count' },
+            { Name: 'TenantsWarming', Unit: 'Count' },
             { Name: 'TenantsPaging', Unit: 'Count' },
             { Name: 'TenantsTicket', Unit: 'Count' },
             { Name: 'EvaluatorHeartbeat', Unit: 'Count' },
@@ -488,6 +590,7 @@ function sloMetrics(
     Slo: slo.name,
     TenantsEvaluated: evaluations.length,
     TenantsFailed: failed,
+    TenantsWarming: warming,
     TenantsPaging: levels.page,
     TenantsTicket: levels.ticket,
     EvaluatorHeartbeat: 1,

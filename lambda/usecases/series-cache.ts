@@ -108,10 +108,9 @@ export class FineTierCache {
     const periodMs = this.periodMs;
     for (const tenant of tenants) {
       const ring = this.rings.get(tenant);
-      // Usable when it holds everything from fineFrom up to its end, and that end is not in the future of this tick.
       // The margin is widened down to a period start: a slice is re-read whole.
       const from =
-        ring !== undefined && ring.from <= fineFrom && ring.to <= end
+        ring !== undefined && this.inStep(tenant, fineFrom, end)
           ? Math.max(fineFrom, Math.floor((ring.to - rereadMs) / periodMs) * periodMs)
           : fineFrom;
       if (from === fineFrom) {
@@ -125,6 +124,16 @@ export class FineTierCache {
     const fetches: FineFetch[] = [...byFrom].map(([from, group]) => ({ from, tenants: group, full: false }));
     if (full.length > 0) fetches.push({ from: fineFrom, tenants: full, full: true });
     return fetches;
+  }
+
+  /**
+   * True when the tenant's cached periods are usable for a tick reading [fineFrom, end): they hold everything from
+   * fineFrom up to their end, and that end is not in the future of this tick. Otherwise the tick reads its whole
+   * horizon (a cold read).
+   */
+  inStep(tenant: string, fineFrom: number, end: number): boolean {
+    const ring = this.rings.get(tenant);
+    return ring !== undefined && ring.from <= fineFrom && ring.to <= end;
   }
 
   /**
@@ -277,6 +286,14 @@ export class CoarseTierCache {
    */
   due(tenants: readonly string[], now: number, fineFrom: number, periodFrom: number): string[] {
     this.retain(tenants);
+    return this.dueAmong(tenants, now, fineFrom, periodFrom);
+  }
+
+  /**
+   * As `due`, over some of the listed tenants (those a warm-up admitted, say) without changing the list: refresh
+   * minutes stay spread over every tenant `retain` was given.
+   */
+  dueAmong(tenants: readonly string[], now: number, fineFrom: number, periodFrom: number): string[] {
     const minute = Math.floor(now / MINUTE_MS) * MINUTE_MS;
     return tenants.filter((tenant) => {
       const entry = this.entries.get(tenant);
