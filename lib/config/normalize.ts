@@ -191,6 +191,9 @@ export function normalizeBurnwatchProps(props: BurnwatchProps, source?: string):
     historyTtlDays: evaluator.historyTtlDays,
     groupingIntervalMinutes: evaluator.groupingIntervalMinutes,
     groupingTenantShare: evaluator.groupingTenantShare,
+    // The budget is per tick across the deployment: every shard of a tick reads within the same minute against the
+    // same account-wide GetMetricData quota, so each invocation gets an equal share (validation keeps it >= 10).
+    warmupDatapointsPerTick: Math.floor(evaluator.warmupDatapointsPerTick / evaluator.shards),
   };
   return {
     runtime: { schemaVersion: 1, slos: props.slos.map(normalizeSlo), evaluator: settings },

@@ -403,4 +403,16 @@ export interface EvaluatorProps {
    * @default 10
    */
   readonly maxConcurrentShards?: number;
+  /**
+   * Datapoints a tick may read, across all shards of the deployment, to fill cold caches (10,000 to 1,000,000,000):
+   * after a deploy or on a new Lambda instance every tenant's whole fine horizon (about 7 hours of 1-minute counts)
+   * and hourly period series (30 days) must be read, about 2,300 datapoints per tenant. Tenants beyond the budget
+   * wait for a later tick (alerting tenants first) and are counted in the `TenantsWarming` metric. The default is
+   * about 15 s of the default GetMetricData quota of 396,000 datapoints per second, so a cold tick's reads fit in
+   * the default timeout. A cold start of N tenants takes about `ceil(N x 2,300 / warmupDatapointsPerTick)`
+   * ticks (10,000 tenants: 4); raise it together with a GetMetricData quota increase. Each shard gets an equal share
+   * (`floor(warmupDatapointsPerTick / shards)`).
+   * @default 6000000
+   */
+  readonly warmupDatapointsPerTick?: number;
 }

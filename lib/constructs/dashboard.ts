@@ -114,7 +114,7 @@ const EXPLANATION = [
   '',
   '* **Worst tenants by budget remaining**: percent of the SLO period\'s error budget left (0 = exhausted). Only each tick\'s worst tenants are published, so a recovered tenant drops out of the chart.',
   '* **Worst tenants by burn rate**: burn rate over the shortest long window. 1 spends the budget exactly over the SLO period; 14.4 spends 2% of a 30-day budget in an hour (the default fast page).',
-  '* **Tenants paging / ticket**: how many tenants are at each alert level per tick; failed tenants were not evaluated (query failed or data corrupt).',
+  '* **Tenants paging / ticket**: how many tenants are at each alert level per tick; failed tenants were not evaluated (query failed or data corrupt), nor were warming tenants (their history is still to be read after a cold start: the tick\'s warm-up budget, `warmupDatapointsPerTick`, was spent).',
   '* **Incidents**: incident workflow executions started (one per incident) and how they ended. **Actions**: mitigations run and approvals requested by the workflow.',
   '* **Evaluator health**: duration against the timeout, errors, throttles, and one heartbeat per SLO per tick: a gap means that SLO was not evaluated and its tenants cannot alert.',
 ].join('\n');
@@ -186,6 +186,7 @@ function sloWidgets(slo: string, worst: number): IWidget[] {
         tickCount(SLO_TICK_METRICS.tenantsPaging, 'paging'),
         tickCount(SLO_TICK_METRICS.tenantsTicket, 'ticket'),
         tickCount(SLO_TICK_METRICS.tenantsFailed, 'not evaluated (failed)'),
+        tickCount(SLO_TICK_METRICS.tenantsWarming, 'not evaluated (warming)'),
       ],
       right: [tickCount(SLO_TICK_METRICS.tenantsEvaluated, 'evaluated')],
       rightYAxis: { min: 0, showUnits: false },

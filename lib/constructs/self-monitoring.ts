@@ -28,6 +28,8 @@ export const SLO_TICK_METRICS = {
   tenantsFailed: 'TenantsFailed',
   tenantsPaging: 'TenantsPaging',
   tenantsTicket: 'TenantsTicket',
+  /** Tenants left for a later tick because the tick's warm-up budget (`warmupDatapointsPerTick`) was spent. */
+  tenantsWarming: 'TenantsWarming',
   heartbeat: 'EvaluatorHeartbeat',
 } as const;
 
@@ -101,6 +103,13 @@ export const DURATION_TIMEOUT_RATIO = 0.8;
 export const DURATION_PERIODS = { datapointsToAlarm: 3, evaluationPeriods: 5 } as const;
 /** Failed tenants alarm after this long in a row: a single bad tick is noise, five minutes of it is a broken SLI. */
 export const TENANTS_FAILED_FOR = Duration.minutes(5);
+/**
+ * Warming tenants alarm after this long in a row. A cold start of N tenants takes about ceil(N x 2,300 / 6,000,000)
+ * ticks at the default warm-up budget: 4 for 10,000 tenants, so half an hour of 1-minute ticks is far beyond a normal
+ * cold start there; about 40 for 100,000, which alarms on purpose: tenants go unwatched that long after every cold start.
+ * A budget too small for the tenant count (or caches lost every tick) never finishes warming and keeps it in alarm.
+ */
+export const TENANTS_WARMING_FOR = Duration.minutes(30);
 /** Period of the workflow, throttle and dead-letter alarms: discrete events, one is enough. */
 const EVENT_PERIOD = Duration.minutes(5);
 const AT_LEAST_ONE_EVENT = {
@@ -131,7 +140,7 @@ export interface SelfMonitoringProps {
    * @default - no dead-letter queue alarms
    */
   readonly deadLetterQueues?: readonly IQueue[];
-  /** Names of the evaluated SLOs: one missed-tick and one failed-tenants alarm each. */
+  /** Names of the evaluated SLOs: one missed-tick, one failed-tenants and one warming-tenants alarm each. */
   readonly sloNames: readonly string[];
   /**
    * Send the alarms to this existing topic; its policy and encryption stay as they are (CloudWatch must be allowed
@@ -302,21 +311,37 @@ export class SelfMonitoring extends Construct {
         'tenants, and the silence looks like health. What to do: check that the evaluator schedule rule is enabled and ' +
         `the function runs; search its logs for "${slo}" ("SLO skipped: tick deadline reached", "SLO evaluation failed").`,
     });
-    const tickMinutes = tick.toMinutes();
-    const periods = Math.max(1, Math.ceil(TENANTS_FAILED_FOR.toMinutes() / tickMinutes));
-    this.alarm(`TenantsFailed-${slo}`, {
-      metric: sloTickMetric(SLO_TICK_METRICS.tenantsFailed, slo, { statistic: 'Sum', period: tick }),
+    const tickSum = (metricName: SloTickMetricName): Metric => sloTickMetric(metricName, slo, { statistic: 'Sum', period: tick });
+    this.everyTickAlarm(`TenantsFailed-${slo}`, tickSum(SLO_TICK_METRICS.tenantsFailed), TENANTS_FAILED_FOR,
+      `Burnwatch skipped tenants of SLO "${slo}" in every tick for ${TENANTS_FAILED_FOR.toMinutes()} minutes (their query failed ` +
+        'or their data was corrupt): those tenants are not watched. What to do: search the evaluator logs for the ' +
+        'tenants and reasons; check the SLI metrics, their tenant dimension and the SLO config.',
+    );
+    // Sum, not Minimum: with shards, every shard publishes under the same Slo dimension each minute, and a shard that
+    // never finishes warming must alarm even while the other shards report 0.
+    this.everyTickAlarm(`TenantsWarming-${slo}`, tickSum(SLO_TICK_METRICS.tenantsWarming), TENANTS_WARMING_FOR,
+      `Burnwatch left tenants of SLO "${slo}" unevaluated in every tick for ${TENANTS_WARMING_FOR.toMinutes()} minutes because ` +
+        'their history was not read yet (warming: each tick\'s warm-up budget went to other tenants): those ' +
+        'tenants cannot alert. A cold start of N tenants takes about ceil(N x 2,300 / warmupDatapointsPerTick) ticks. ' +
+        'What to do: compare that with the tenant count and raise evaluator.warmupDatapointsPerTick together with a ' +
+        'GetMetricData datapoints-per-second quota increase; if the count never falls, the evaluator\'s caches are lost ' +
+        'between ticks (a new Lambda instance each tick).',
+    );
+    return missedTick;
+  }
+
+  /** Alarms when `metric` is above 0 in every tick for `duration` (at least one tick); no data is no problem. */
+  private everyTickAlarm(id: string, metric: Metric, duration: Duration, description: string): Alarm {
+    const periods = Math.max(1, Math.ceil(duration.toMinutes() / metric.period.toMinutes()));
+    return this.alarm(id, {
+      metric,
       threshold: 0,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: periods,
       datapointsToAlarm: periods,
       treatMissingData: TreatMissingData.NOT_BREACHING,
-      description:
-        `Burnwatch skipped tenants of SLO "${slo}" in every tick for ${TENANTS_FAILED_FOR.toMinutes()} minutes (their query failed ` +
-        'or their data was corrupt): those tenants are not watched. What to do: search the evaluator logs for the ' +
-        'tenants and reasons; check the SLI metrics, their tenant dimension and the SLO config.',
+      description,
     });
-    return missedTick;
   }
 
   private createWorkflowAlarms(workflow: IStateMachine): void {

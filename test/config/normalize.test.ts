@@ -28,6 +28,8 @@ describe('normalizeBurnwatchProps', () => {
       historyTtlDays: 35,
       groupingIntervalMinutes: 5,
       groupingTenantShare: 0.5,
+      // 6,000,000 datapoints: about 15 s of the default 396,000 datapoints/s GetMetricData quota, all to the one shard
+      warmupDatapointsPerTick: 6_000_000,
     });
     expect(evaluatorFunction).toEqual({ scheduleMinutes: 1, timeoutSeconds: 55, reservedConcurrency: 1, memorySize: 1024 });
   });
@@ -145,6 +147,37 @@ describe('normalizeBurnwatchProps', () => {
     expect(slo.trafficGuard).toEqual({ minEventsInLongWindow: 500, minBadEventsInShortWindow: 3 });
     expect([slo.resolveAfterMinutes, slo.hysteresisRatio]).toEqual([30, 1]);
     expect(evaluatorFunction).toEqual({ scheduleMinutes: 5, timeoutSeconds: 120, reservedConcurrency: 1, memorySize: 2048 });
+  });
+
+  // Every shard of a tick reads in the same minute against one account quota: each gets floor(budget / shards).
+  it.each([
+    { case: 'an explicit budget with one shard keeps it whole', evaluator: { warmupDatapointsPerTick: 20_000_000 }, perInvocation: 20_000_000 },
+    { case: 'the default budget over 4 shards gives each a quarter', evaluator: { shards: 4, reservedConcurrency: 4 }, perInvocation: 1_500_000 },
+    // 6,000,000 / 7 = 857,142.86: rounded down so the shards together never exceed the budget
+    { case: 'the default budget over 7 shards rounds each share down', evaluator: { shards: 7, reservedConcurrency: 7 }, perInvocation: 857_142 },
+    {
+      case: 'the smallest budget over the most shards still gives each a positive share',
+      // 1,000 shards in 25 waves of 40 must fit a 5-minute tick: 25 x 12 s = 300 s
+      evaluator: { warmupDatapointsPerTick: 10_000, shards: 1_000, maxConcurrentShards: 40, reservedConcurrency: 40, scheduleMinutes: 5, timeoutSeconds: 12 },
+      perInvocation: 10,
+    },
+  ])('$case ($perInvocation datapoints per invocation)', ({ evaluator, perInvocation }) => {
+    // Prepare
+    const props = validProps({ evaluator });
+
+    // Act
+    const { runtime } = normalizeBurnwatchProps(props);
+
+    // Assess
+    expect(runtime.evaluator.warmupDatapointsPerTick).toBe(perInvocation);
+  });
+
+  it('refuses a warm-up budget below 10,000, naming the field, the allowed range and the value', () => {
+    // Prepare
+    const props = validProps({ evaluator: { warmupDatapointsPerTick: 5_000 } });
+
+    // Act / Assess
+    expect(() => normalizeBurnwatchProps(props)).toThrow('evaluator.warmupDatapointsPerTick: must be an integer from 10000 to 1000000000, got 5000');
   });
 
   it('validates first and throws every problem', () => {

@@ -324,6 +324,10 @@ describe('validateBurnwatchProps', () => {
     { field: 'timeoutSeconds', value: 0, allowed: 'must be an integer from 1 to 900' },
     { field: 'reservedConcurrency', value: 0, allowed: 'must be an integer from 1 to 1000' },
     { field: 'memorySize', value: 64, allowed: 'must be an integer from 128 to 10240' },
+    { field: 'warmupDatapointsPerTick', value: 9_999, allowed: 'must be an integer from 10000 to 1000000000' },
+    { field: 'warmupDatapointsPerTick', value: 1_000_000_001, allowed: 'must be an integer from 10000 to 1000000000' },
+    { field: 'warmupDatapointsPerTick', value: 6_000_000.5, allowed: 'must be an integer from 10000 to 1000000000' },
+    { field: 'warmupDatapointsPerTick', value: 0, allowed: 'must be an integer from 10000 to 1000000000' },
   ])('reports evaluator.$field = $value as out of range', ({ field, value, allowed }) => {
     // Act
     const problems = problemsAfter((p) => (p.evaluator = { scheduleMinutes: 60, [field]: value }));
@@ -344,6 +348,8 @@ describe('validateBurnwatchProps', () => {
       p.slos[0].tenants = { list: ['acme', 'globex'] };
       p.slos[0].overrides = { acme: { objective: 99.95 }, globex: { muted: true } };
     } },
+    { case: 'the smallest warm-up budget', mutate: (p) => (p.evaluator = { warmupDatapointsPerTick: 10_000 }) },
+    { case: 'the largest warm-up budget', mutate: (p) => (p.evaluator = { warmupDatapointsPerTick: 1_000_000_000 }) },
     { case: 'discovery with exclusions', mutate: (p) => (p.slos[0].tenants = { discover: { refreshMinutes: 5, exclude: [] } }) },
     { case: 'a one-day period with custom rules', mutate: (p) => {
       p.slos[0].periodDays = 1;

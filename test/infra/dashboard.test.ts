@@ -142,7 +142,7 @@ describe('BurnwatchDashboard with a workflow log group, the evaluator timeout an
     for (const query of queries) expect(query).not.toHaveProperty('label');
   });
 
-  it.each(SLOS.flatMap((slo) => ['TenantsPaging', 'TenantsTicket', 'TenantsFailed', 'TenantsEvaluated'].map((metric) => [slo, metric])))(
+  it.each(SLOS.flatMap((slo) => ['TenantsPaging', 'TenantsTicket', 'TenantsFailed', 'TenantsWarming', 'TenantsEvaluated'].map((metric) => [slo, metric])))(
     'charts %s %s per minute in the SLO\'s paging / ticket widget',
     (slo, metric) => {
       // Assess
@@ -152,6 +152,13 @@ describe('BurnwatchDashboard with a workflow log group, the evaluator timeout an
       expect(optionsOf(widgets[0] as Widget, series)).toMatchObject({ stat: 'Maximum', period: 60 });
     },
   );
+
+  it.each(SLOS)('labels the warming tenants of %s "not evaluated (warming)"', (slo) => {
+    // Assess
+    const series = ['Burnwatch', 'TenantsWarming', 'Slo', slo];
+    const [widget] = widgetsCharting(body, series);
+    expect(optionsOf(widget as Widget, series)).toMatchObject({ label: 'not evaluated (warming)' });
+  });
 
   it('charts incidents opened as the workflow executions started, with their outcomes', () => {
     // Assess
@@ -221,7 +228,7 @@ describe('BurnwatchDashboard with a workflow log group, the evaluator timeout an
     // Assess
     const [first] = body.widgets;
     expect(first?.type).toBe('text');
-    for (const topic of ['budget remaining', 'burn rate', 'paging / ticket', 'Incidents', 'Actions', 'heartbeat']) {
+    for (const topic of ['budget remaining', 'burn rate', 'paging / ticket', 'warming tenants', 'warmupDatapointsPerTick', 'Incidents', 'Actions', 'heartbeat']) {
       expect(first?.properties.markdown).toContain(topic);
     }
   });

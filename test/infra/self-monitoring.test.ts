@@ -135,6 +135,20 @@ describe('SelfMonitoring with defaults', () => {
         TreatMissingData: 'notBreaching',
       }),
     ]),
+    ...SLOS.map((slo): AlarmRow => [
+      // Sum, so one shard still warming alarms while the others report 0 under the same Slo dimension
+      `warming tenants of ${slo}: more than 0 (summed over shards) in each of 30 one-minute periods`,
+      () => ({
+        ...sloMetric('TenantsWarming', slo)(),
+        Statistic: 'Sum',
+        Period: 60,
+        Threshold: 0,
+        EvaluationPeriods: 30,
+        DatapointsToAlarm: 30,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+      }),
+    ]),
     ...['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted'].map((name): AlarmRow => [
       `workflow ${name}: at least 1 in five minutes`,
       (fx) => ({ ...workflowMetric(name)(fx), ...discreteEvent, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' }),
@@ -168,12 +182,27 @@ describe('SelfMonitoring with defaults', () => {
     });
   });
 
-  it('creates exactly the listed alarms: 3 for the evaluator, 2 per SLO, 3 for the workflow, 1 per dead-letter queue', () => {
+  it('creates exactly the listed alarms: 3 for the evaluator, 3 per SLO, 3 for the workflow, 1 per dead-letter queue', () => {
     // Assess
-    const expectedCount = 3 + 2 * SLOS.length + 3 + 1;
+    const expectedCount = 3 + 3 * SLOS.length + 3 + 1;
     template.resourceCountIs('AWS::CloudWatch::Alarm', expectedCount);
     expect(monitoring.alarms).toHaveLength(expectedCount);
     expect(Object.keys(monitoring.missedTickAlarms)).toEqual(SLOS);
+  });
+
+  it('names the SLO, the cold-start formula and the prop to raise in its warming-tenants alarm description', () => {
+    // Assess
+    const alarms = Object.values(
+      template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'TenantsWarming', Dimensions: [{ Name: 'Slo', Value: 'checkout-latency' }] } }),
+    );
+    expect(alarms).toHaveLength(1);
+    const description = String(alarms[0]?.Properties.AlarmDescription);
+    expect(description).toContain('tenants of SLO "checkout-latency" unevaluated in every tick for 30 minutes');
+    expect(description).toContain('ceil(N x 2,300 / warmupDatapointsPerTick)');
+    expect(description).toContain('What to do: ');
+    expect(description).toContain('evaluator.warmupDatapointsPerTick');
+    // CloudWatch refuses alarm descriptions longer than 1024 characters.
+    expect(description.length).toBeLessThanOrEqual(1024);
   });
 
   it('names the SLO in its missed-tick alarm description', () => {
@@ -288,12 +317,14 @@ describe('SelfMonitoring options', () => {
   });
 
   // Missed tick: 3 ticks without a heartbeat. Failed tenants: every tick for 5 minutes, i.e. ceil(5 / tick) ticks.
+  // Warming tenants: every tick for 30 minutes, i.e. ceil(30 / tick) ticks, at least one.
   it.each([
-    [1, 5],
-    [2, 3],
-    [5, 1],
-    [10, 1],
-  ])('with a %i-minute tick, the heartbeat and failed-tenant alarms use tick-long periods (failed tenants over %i)', (tickMinutes, failedPeriods) => {
+    [1, 5, 30],
+    [2, 3, 15],
+    [5, 1, 6],
+    [10, 1, 3],
+    [60, 1, 1],
+  ])('with a %i-minute tick, the heartbeat, failed- and warming-tenant alarms use tick-long periods (failed tenants over %i, warming over %i)', (tickMinutes, failedPeriods, warmingPeriods) => {
     // Prepare
     const f = fixture();
     // Act
@@ -311,6 +342,13 @@ describe('SelfMonitoring options', () => {
       Period: tickMinutes * 60,
       EvaluationPeriods: failedPeriods,
       DatapointsToAlarm: failedPeriods,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'TenantsWarming',
+      Statistic: 'Sum',
+      Period: tickMinutes * 60,
+      EvaluationPeriods: warmingPeriods,
+      DatapointsToAlarm: warmingPeriods,
     });
   });
 });
@@ -371,8 +409,8 @@ describe('SelfMonitoring with the evaluator fan-out', () => {
       (alarm) => JSON.stringify(alarm.Properties.Dimensions) === JSON.stringify([{ Name: 'StateMachineArn', Value: ref(f.stack, fanout) }]),
     );
     expect(onFanout.map((alarm) => alarm.Properties.MetricName as string).sort()).toEqual(['ExecutionsFailed', 'ExecutionsTimedOut']);
-    // The default set (3 evaluator, 2 per SLO, 3 workflow, 1 dead-letter queue) plus the two.
-    expect(monitoring.alarms).toHaveLength(3 + 2 * SLOS.length + 3 + 1 + 2);
+    // The default set (3 evaluator, 3 per SLO, 3 workflow, 1 dead-letter queue) plus the two.
+    expect(monitoring.alarms).toHaveLength(3 + 3 * SLOS.length + 3 + 1 + 2);
   });
 });
 
