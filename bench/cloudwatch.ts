@@ -58,6 +58,65 @@ export interface BenchCloudWatchOptions {
   /** Tenant id to the id its data is stored under. */
   readonly profileOf: ReadonlyMap<string, string>;
   readonly seed: number;
+  /**
+   * GetMetricData datapoints per second before `Throttling`, as the account-wide quota: `recent` for calls whose
+   * StartTime is within 3 hours of their EndTime, `older` for the others (AWS: 180,000 and 396,000 by default).
+   * @default unlimited
+   */
+  readonly maxDatapointsPerSecond?: DatapointQuota;
+}
+
+export interface DatapointQuota {
+  readonly recent: number;
+  readonly older: number;
+}
+
+/** AWS's default GetMetricData datapoints-per-second quotas (bench/quotas.ts names the sources). */
+export const DEFAULT_DATAPOINT_QUOTA: DatapointQuota = { recent: 180_000, older: 396_000 };
+
+/** StartTime within this of the call's end counts against the `recent` quota. */
+const RECENT_SPAN_MS = 3 * HOUR_MS;
+
+/**
+ * A token bucket per quota class, refilled continuously at its rate with one second of burst. A call is charged the
+ * datapoints it can return (every returned query's periods in its range, what FILL(m, 0) returns) before it is
+ * answered, and is throttled as a whole when they are not there, as a TPS-throttled call is.
+ */
+class DatapointBuckets {
+  private readonly buckets = new Map<keyof DatapointQuota, { tokens: number; refilledAt: number }>();
+  throttled = 0;
+
+  constructor(private readonly quota: DatapointQuota) {
+    for (const [name, rate] of Object.entries(quota)) {
+      if (!(rate > 0)) throw new RangeError(`maxDatapointsPerSecond.${name} must be greater than 0; got ${rate}`);
+    }
+  }
+
+  admit(input: GetMetricDataCommandInput): void {
+    const start = input.StartTime instanceof Date ? input.StartTime.getTime() : Number.NaN;
+    const end = input.EndTime instanceof Date ? input.EndTime.getTime() : Number.NaN;
+    if (!(end > start)) return; // the store refuses it with its own error
+    const returned = (input.MetricDataQueries ?? []).filter((query) => query.ReturnData !== false);
+    const cost = returned.reduce((sum, query) => sum + Math.ceil((end - start) / ((query.MetricStat?.Period ?? query.Period ?? 60) * 1000)), 0);
+    const kind: keyof DatapointQuota = end - start <= RECENT_SPAN_MS ? 'recent' : 'older';
+    const rate = this.quota[kind];
+    const now = Date.now();
+    const bucket = this.buckets.get(kind) ?? { tokens: rate, refilledAt: now };
+    bucket.tokens = Math.min(rate, bucket.tokens + ((now - bucket.refilledAt) / 1000) * rate);
+    bucket.refilledAt = now;
+    this.buckets.set(kind, bucket);
+    // A call larger than a second of quota would never pass; AWS's 100,800-datapoint call limit is below both rates.
+    if (bucket.tokens < Math.min(cost, rate)) {
+      this.throttled += 1;
+      throw new CloudWatchServiceException({
+        name: 'Throttling',
+        message: `Rate exceeded: GetMetricData is limited to ${rate} datapoints per second (${kind === 'recent' ? 'StartTime within 3 hours' : 'StartTime older than 3 hours'})`,
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+      });
+    }
+    bucket.tokens -= cost;
+  }
 }
 
 /** Where profile data is stored: apart from the tenants' metrics, so ListMetrics on the SLI does not list profiles. */
@@ -115,6 +174,7 @@ export class BenchCloudWatch extends LocalCloudWatch {
   private readonly cache = new Map<string, CachedResult>();
   private readonly listed: Metric[] = [];
   private readonly listings = new Map<string, Metric[]>();
+  private readonly datapointBuckets: DatapointBuckets | null;
 
   constructor(options: BenchCloudWatchOptions) {
     const { minMs, maxMs } = options.latency;
@@ -136,6 +196,12 @@ export class BenchCloudWatch extends LocalCloudWatch {
     this.afterLatency = afterLatency;
     this.tenantDimension = options.tenantDimension;
     this.profileOf = options.profileOf;
+    this.datapointBuckets = options.maxDatapointsPerSecond === undefined ? null : new DatapointBuckets(options.maxDatapointsPerSecond);
+  }
+
+  /** Calls throttled by the datapoints-per-second quota (also counted in `counters.throttled`). */
+  get datapointThrottled(): number {
+    return this.datapointBuckets?.throttled ?? 0;
   }
 
   /**
@@ -146,6 +212,14 @@ export class BenchCloudWatch extends LocalCloudWatch {
    * they are, with only the tenant dimension rewritten.
    */
   override async getMetricData(input: GetMetricDataCommandInput): Promise<GetMetricDataCommandOutput> {
+    if (this.datapointBuckets !== null) {
+      try {
+        this.datapointBuckets.admit(input);
+      } catch (error) {
+        this.counters.throttled += 1;
+        throw error;
+      }
+    }
     const planStart = process.cpuUsage();
     const plan = this.canonicalPlan(input);
     if (plan === null) {
