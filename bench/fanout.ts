@@ -36,7 +36,7 @@ import { MemoryStateStore } from './memory-state-store';
 import { CountingLog } from './harness';
 import { tenantCapacity } from './quotas';
 import type { AccountQuotas, TenantCapacity } from './quotas';
-import { BENCH_SLI, BENCH_START, benchConfig, profileMap, seedStates, tenantIds } from './scenario';
+import { BENCH_SLI, BENCH_START, LAST_BENCH_MINUTE, benchConfig, profileMap, seedStates, tenantIds } from './scenario';
 import type { BenchConfig } from './scenario';
 
 /** The Map's item task: the one state the local run binds to the evaluator. */
@@ -69,7 +69,7 @@ export interface FanoutOptions {
   readonly maxTps: number;
   readonly profiles: number;
   readonly seed: number;
-  /** Ticks to run, in order, as minutes after BENCH_START (0: the hour's first tick). */
+  /** Ticks to run, in order, as minutes after BENCH_START (0: the first hour's first tick) up to LAST_BENCH_MINUTE. */
   readonly minutes: readonly number[];
   /**
    * Override the synthesized execution timeout (the schedule's 60 s) to see how long a tick that does not fit would
@@ -95,6 +95,8 @@ export interface ShardRun {
   readonly wallMs: number;
   readonly tenants: number;
   readonly evaluated: number;
+  /** Tenants this shard left for a later tick because its warm-up budget was spent (`SloTickReport.warming`). */
+  readonly warming: number;
   readonly failed: number;
   readonly getMetricDataCalls: number;
   readonly throttledRetries: number;
@@ -127,6 +129,8 @@ export interface FanoutTick {
   readonly metricsRequested: number;
   readonly datapoints: number;
   readonly tenantsEvaluated: number;
+  /** Tenants every shard together left waiting for their warm-up (a cold shard fills its caches over several ticks). */
+  readonly tenantsWarming: number;
   readonly distinctTenantsEvaluated: number;
   readonly tenantsEvaluatedMoreThanOnce: number;
   readonly incidentsOpened: readonly string[];
@@ -226,8 +230,8 @@ function validate(options: FanoutOptions): void {
   integer('tenants', options.tenants, 1, 10_000_000);
   integer('shards', options.shards, 2, 1000);
   integer('maxConcurrentShards', options.maxConcurrentShards, 1, 40);
-  if (options.minutes.length === 0 || options.minutes.some((m) => !Number.isInteger(m) || m < 0)) {
-    throw new FanoutOptionError('minutes', 'one or more whole minutes >= 0', options.minutes);
+  if (options.minutes.length === 0 || options.minutes.some((m) => !Number.isInteger(m) || m < 0 || m > LAST_BENCH_MINUTE)) {
+    throw new FanoutOptionError('minutes', `one or more whole minutes from 0 to ${LAST_BENCH_MINUTE}`, options.minutes);
   }
 }
 
@@ -329,6 +333,7 @@ export async function runFanout(options: FanoutOptions, prebuilt?: FanoutWorld):
         wallMs: performance.now() - started,
         tenants: slo?.tenants ?? 0,
         evaluated: slo?.evaluated ?? 0,
+        warming: slo?.warming ?? 0,
         failed: slo?.failures.length ?? 0,
         getMetricDataCalls: slo?.fetch.calls ?? 0,
         throttledRetries: slo?.fetch.throttledRetries ?? 0,
@@ -339,7 +344,7 @@ export async function runFanout(options: FanoutOptions, prebuilt?: FanoutWorld):
       return { shard: index, evaluated: slo?.evaluated ?? 0 };
     } catch (error) {
       const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      runs.push({ index, wallMs: performance.now() - started, tenants: 0, evaluated: 0, failed: 0, getMetricDataCalls: 0, throttledRetries: 0, incidentsOpened: [], error: reason });
+      runs.push({ index, wallMs: performance.now() - started, tenants: 0, evaluated: 0, warming: 0, failed: 0, getMetricDataCalls: 0, throttledRetries: 0, incidentsOpened: [], error: reason });
       throw error;
     } finally {
       inFlight -= 1;
@@ -398,6 +403,7 @@ export async function runFanout(options: FanoutOptions, prebuilt?: FanoutWorld):
       metricsRequested: cw.counters.metricsRequested - counters.metricsRequested,
       datapoints: cw.counters.datapointsReturned - counters.datapointsReturned,
       tenantsEvaluated: evaluatedTimes.reduce((sum, times) => sum + times, 0),
+      tenantsWarming: shardRuns.reduce((sum, run) => sum + run.warming, 0),
       distinctTenantsEvaluated: evaluatedCount.size,
       tenantsEvaluatedMoreThanOnce: evaluatedTimes.filter((times) => times > 1).length,
       incidentsOpened: shardRuns.flatMap((run) => run.incidentsOpened),

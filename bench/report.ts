@@ -1,6 +1,7 @@
 /**
  * Turns measured ticks into the figures the bench prints: per-tick means weighted by how often each tick kind
- * occurs in the hour, the cost per tenant and month, and the ratios between the naive baseline and Burnwatch.
+ * occurs in the hour (the `steady` plan: the mean over its second hour), the warm-up of the cold container the run
+ * starts with, the cost per tenant and month, and the ratios between the naive baseline and Burnwatch.
  */
 import { writeUnits, readUnits } from './counting-state-store';
 import { customMetricsPerHour, lambdaBilledSeconds, lambdaMemoryFor, monthlyCost, storedBytes } from './cost';
@@ -11,6 +12,27 @@ import type { FanoutRun } from './fanout';
 import { PRICES } from './prices';
 import { DEFAULT_QUOTAS } from './quotas';
 import type { AccountQuotas } from './quotas';
+
+/**
+ * The warm-up of the cold container each run starts with: the ticks from the first up to and including the first
+ * tick that evaluated every tenant (none warming, evaluated + failed = tenants). With the whole history read at
+ * once that is the first tick alone; with a warm-up budget per tick, the ticks that fill the caches in parts.
+ */
+export interface WarmupFigures {
+  readonly ticks: number;
+  /** False when no measured tick evaluated every tenant: the figures then cover every tick run. */
+  readonly completed: boolean;
+  readonly fromMinute: number;
+  readonly toMinute: number;
+  readonly maxTickWallMs: number;
+  readonly maxTickCpuMs: number;
+  /** Datapoints GetMetricData returned over the warm-up ticks together. */
+  readonly datapoints: number;
+  readonly datapointsPerTenant: number;
+  readonly getMetricDataCalls: number;
+  readonly tenantsEvaluatedPerTick: readonly number[];
+  readonly tenantsWarmingPerTick: readonly number[];
+}
 
 export interface Figures {
   readonly tenants: number;
@@ -46,10 +68,64 @@ export interface Figures {
   readonly lambdaMemoryMb: number;
   readonly lambdaBilledSecondsPerTick: number;
   readonly ticksSimulated: number;
+  /** Ticks the per-tick figures are the (weighted) mean of, and their minutes: every tick but the `steady` plan's first hour. */
+  readonly ticksAmortised: number;
+  readonly amortisedFromMinute: number;
+  readonly amortisedToMinute: number;
+  readonly warmup: WarmupFigures;
   readonly plan: string;
   readonly store: string;
   readonly cost: MonthlyCost;
   readonly problems: readonly string[];
+}
+
+/** A run whose figures cannot be worked out (no tick with a weight to amortise): says which run and why. */
+export class BenchSummaryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BenchSummaryError';
+  }
+}
+
+/** The ticks the per-tick figures amortise: those with a weight (all but the `steady` plan's first hour). */
+export function amortisedTicks(samples: readonly TickSample[]): TickSample[] {
+  return samples.filter((sample) => sample.weight > 0);
+}
+
+/** True when the tick evaluated (or failed) every one of `tenants` and left none waiting for its warm-up. */
+export function evaluatedEveryTenant(sample: TickSample, tenants: number): boolean {
+  return sample.tenantsWarming === 0 && sample.tenantsEvaluated + sample.tenantsFailed === tenants;
+}
+
+/**
+ * The warm-up ticks in run order: from the first tick up to and including the first that evaluated every tenant,
+ * or every tick when none did (`completed` false).
+ */
+export function warmupTicks(samples: readonly TickSample[], tenants: number): { readonly ticks: readonly TickSample[]; readonly completed: boolean } {
+  const end = samples.findIndex((sample) => evaluatedEveryTenant(sample, tenants));
+  return end === -1 ? { ticks: samples, completed: false } : { ticks: samples.slice(0, end + 1), completed: true };
+}
+
+function largest(values: readonly number[]): number {
+  return values.length === 0 ? 0 : Math.max(...values);
+}
+
+export function warmupFigures(samples: readonly TickSample[], tenants: number): WarmupFigures {
+  const { ticks, completed } = warmupTicks(samples, tenants);
+  const datapoints = ticks.reduce((sum, s) => sum + s.datapoints, 0);
+  return {
+    ticks: ticks.length,
+    completed,
+    fromMinute: ticks[0]?.minute ?? 0,
+    toMinute: ticks[ticks.length - 1]?.minute ?? 0,
+    maxTickWallMs: round(largest(ticks.map((s) => s.wallMs)), 0),
+    maxTickCpuMs: round(largest(ticks.map((s) => s.cpuMs)), 0),
+    datapoints,
+    datapointsPerTenant: round(datapoints / tenants, 1),
+    getMetricDataCalls: ticks.reduce((sum, s) => sum + s.getMetricDataCalls, 0),
+    tenantsEvaluatedPerTick: ticks.map((s) => s.tenantsEvaluated),
+    tenantsWarmingPerTick: ticks.map((s) => s.tenantsWarming),
+  };
 }
 
 function weightedMean(samples: readonly TickSample[], value: (sample: TickSample) => number): number {
@@ -62,9 +138,16 @@ function round(value: number, digits: number): number {
   return Math.round(value * scale) / scale;
 }
 
+/**
+ * The figures of one run. Per-tick figures are weighted means over the amortised ticks (for the `steady` plan the
+ * second hour, minutes 60 to 119, each weight 1); peak RSS, the heap kept and the warm-up cover every tick run.
+ */
 export function summarise(run: RunMeasurement): Figures {
-  const { samples } = run;
   const tenants = run.options.tenants;
+  const samples = amortisedTicks(run.samples);
+  if (samples.length === 0) {
+    throw new BenchSummaryError(`${run.options.mode} at ${tenants} tenants (${run.options.plan} plan): no tick with a weight above 0 among the ${run.samples.length} run`);
+  }
   const mean = (value: (sample: TickSample) => number): number => weightedMean(samples, value);
   const memoryMb = lambdaMemoryFor(run.peakRssMb, run.lambdaMemoryMb);
   const lambdaSeconds = mean((s) => lambdaBilledSeconds(s.wallMs, s.cpuMs, memoryMb));
@@ -108,7 +191,7 @@ export function summarise(run: RunMeasurement): Figures {
     maxTickCpuMs: round(Math.max(...samples.map((s) => s.cpuMs)), 0),
     serviceCpuMsPerTick: round(mean((s) => s.serviceCpuMs), 0),
     baselineRssMb: run.baselineRssMb,
-    retainedHeapMb: Math.max(...samples.map((s) => s.retainedHeapMb)),
+    retainedHeapMb: largest(run.samples.map((s) => s.retainedHeapMb)),
     baselineHeapMb: run.baselineHeapMb,
     datapointsPerTenantPerTick: round(mean((s) => s.datapoints) / tenants, 1),
     throttledCallsPerTick: round(mean((s) => s.throttled), 2),
@@ -120,7 +203,11 @@ export function summarise(run: RunMeasurement): Figures {
     customMetricsPerHour: publishedPerHour,
     lambdaMemoryMb: memoryMb,
     lambdaBilledSecondsPerTick: round(lambdaSeconds, 2),
-    ticksSimulated: samples.length,
+    ticksSimulated: run.samples.length,
+    ticksAmortised: samples.length,
+    amortisedFromMinute: Math.min(...samples.map((s) => s.minute)),
+    amortisedToMinute: Math.max(...samples.map((s) => s.minute)),
+    warmup: warmupFigures(run.samples, tenants),
     plan: run.options.plan,
     store: run.options.store,
     cost,
@@ -166,6 +253,11 @@ interface Row {
 
 const ROWS: readonly Row[] = [
   { label: 'ticks simulated (plan)', value: (f) => `${f.ticksSimulated} (${f.plan})` },
+  { label: 'ticks in the figures (minutes)', value: (f) => `${f.ticksAmortised} (${f.amortisedFromMinute}-${f.amortisedToMinute})` },
+  {
+    label: 'warm-up ticks (slowest wall/CPU s)',
+    value: (f) => `${f.warmup.ticks}${f.warmup.completed ? '' : '+'} (${fmt(f.warmup.maxTickWallMs / 1000, 1)}/${fmt(f.warmup.maxTickCpuMs / 1000, 1)})`,
+  },
   { label: 'wall ms per tick (mean)', value: (f) => fmt(f.wallMsPerTick) },
   { label: 'wall ms, slowest tick', value: (f) => fmt(f.maxTickWallMs) },
   { label: 'CPU ms per tick (evaluator)', value: (f) => fmt(f.cpuMsPerTick) },
@@ -207,6 +299,25 @@ export function renderTable(columns: readonly TableColumn[]): string {
   return [line('', 0), ...ROWS.map((row, i) => line(row.label, i + 1))].join('\n');
 }
 
+/** Per-tick lists longer than this are cut in the warm-up line (a warm-up that never completes lists every tick). */
+const WARMUP_TICKS_LISTED = 8;
+
+/** One line on the warm-up of the run behind `figures`: how long, how slow, how much it read, how it filled. */
+export function renderWarmup(title: string, figures: Figures): string {
+  const w = figures.warmup;
+  const list = (values: readonly number[]): string =>
+    values.slice(0, WARMUP_TICKS_LISTED).map((value) => fmt(value)).join(' / ') + (values.length > WARMUP_TICKS_LISTED ? ' ...' : '');
+  const minutes = w.fromMinute === w.toMinute ? `minute ${w.fromMinute}` : `minutes ${w.fromMinute}-${w.toMinute}`;
+  const span = w.completed
+    ? `${w.ticks} tick${w.ticks === 1 ? '' : 's'} (${minutes})`
+    : `NOT completed in the ${w.ticks} tick${w.ticks === 1 ? '' : 's'} run (${minutes})`;
+  return (
+    `Warm-up of ${title}: ${span}; slowest tick ${fmt(w.maxTickWallMs / 1000, 1)} s wall, ${fmt(w.maxTickCpuMs / 1000, 1)} s CPU; ` +
+    `${fmt(w.datapoints)} datapoints (${fmt(w.datapointsPerTenant, 1)} per tenant) in ${fmt(w.getMetricDataCalls)} calls; ` +
+    `tenants evaluated per tick ${list(w.tenantsEvaluatedPerTick)}, warming ${list(w.tenantsWarmingPerTick)}`
+  );
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Fan-out run
 // ---------------------------------------------------------------------------------------------------------
@@ -226,7 +337,8 @@ export function renderFanout(run: FanoutRun, simulated: AccountQuotas): string {
         `wall ${fmt(tick.wallMs / 1000, 1)} s (${tick.withinMinute ? 'within' : 'NOT within'} the minute); CPU ${fmt(tick.cpuMs / 1000, 1)} s (evaluator, every shard)`,
       `  shards finished ${tick.shardsFinished}/${run.shards} in the execution (${tick.shardsFinishedAfterEnd} more after it ended); at most ${tick.maxConcurrentShardsObserved} at once; shard wall s min/max ` +
         `${fmt(Math.min(...perShard) / 1000, 1)}/${fmt(tick.slowestShardMs / 1000, 1)}`,
-      `  tenants evaluated ${fmt(tick.tenantsEvaluated)} (distinct ${fmt(tick.distinctTenantsEvaluated)}, more than once ${tick.tenantsEvaluatedMoreThanOnce}); ` +
+      `  tenants evaluated ${fmt(tick.tenantsEvaluated)} (distinct ${fmt(tick.distinctTenantsEvaluated)}, more than once ${tick.tenantsEvaluatedMoreThanOnce}), ` +
+        `warming ${fmt(tick.tenantsWarming)}; ` +
         `incidents opened ${tick.incidentsOpened.length}; workflow starts ${tick.workflowStarts.length}`,
       `  GetMetricData calls ${fmt(tick.getMetricDataCalls)}, throttled ${fmt(tick.throttled)}; ListMetrics calls ${fmt(tick.listMetricsCalls)}; ` +
         `metrics requested ${fmt(tick.metricsRequested)}; datapoints ${fmt(tick.datapoints)} (${fmt(tick.datapoints / run.tenants, 1)} per tenant)`,

@@ -1,17 +1,6 @@
 /**
  * `npm run bench`: Burnwatch's evaluator against the naive baseline at 1,000, 10,000 and 100,000 tenants.
- *
- *   npm run bench                                   table for 1k/10k/100k, ratios, bench/out/scale.svg
- *   npm run bench -- --tenants 10000 --json         one JSON object for one tenant count
- *   npm run bench -- --chart-from bench/out/scale.json   redraw the chart from the figures a run saved
- *   npm run bench -- --fanout --tenants 100000 --latency-ms 200   the sharded tick through the local Step Functions Map
- *
- * Options: --tenants N[,N...]  --latency-ms 50-300|200  --max-tps 50  --plan hour|sampled  --naive-plan hour|sampled
- *          --store memory|dynalite  --profiles 24  --seed 1  --heap-mb M  --run-timeout-s 240  --out bench/out
- *          --chart-from FILE
- * Fan-out: --fanout  --shards S (default ceil(tenants / 2,500))  --max-concurrent-shards 10  --minutes 0,1
- *          --fanout-timeout-s 300 (the execution's timeout: raised from the synthesized 60 s to see how long a tick
- *          that does not fit takes)
+ * `npm run bench -- --help` prints the usage (USAGE below).
  *
  * Every run (tenant count x mode) is its own child process, so peak RSS is that run's alone and one run's heap
  * cannot slow the next. `--worker <mode>` is how the parent starts a child; it prints the raw measurement.
@@ -29,9 +18,9 @@ import type { HarnessOptions, RunMeasurement, RunMode, StoreKind, TickSample } f
 import { capacityOf, runFanout } from './fanout';
 import { PRICES_CHECKED_ON, PRICES_REGION } from './prices';
 import { DEFAULT_QUOTAS } from './quotas';
-import { ratios, renderFanout, renderTable, summarise } from './report';
+import { ratios, renderFanout, renderTable, renderWarmup, summarise } from './report';
 import type { BenchJson, Figures, TableColumn } from './report';
-import { benchConfig } from './scenario';
+import { LAST_BENCH_MINUTE, STEADY_HOUR_FROM, benchConfig, tickPlan } from './scenario';
 import type { TickPlanKind } from './scenario';
 
 /** A command-line value that is not allowed: names the option, what is allowed and what was given. */
@@ -42,8 +31,14 @@ export class BenchArgumentError extends Error {
   }
 }
 
-/** Tenant counts at which the evaluator runs the full hour by default; larger ones run the sampled plan. */
-const FULL_HOUR_UP_TO = 1_000;
+/**
+ * Tenant counts at which the evaluator runs the steady plan by default (two hours from a cold start, the second
+ * measured); larger ones run the sampled plan (the first 16 minutes after a cold start).
+ */
+const STEADY_UP_TO = 10_000;
+/** A run's default time limit: this long per planned tick, and never less than MIN_RUN_TIMEOUT_SECONDS. */
+const RUN_TIMEOUT_SECONDS_PER_TICK = 15;
+const MIN_RUN_TIMEOUT_SECONDS = 240;
 /** Tenant counts from which a child gets the largest Lambda's memory as its V8 heap (the evaluator holds every tenant's series at once). */
 const LARGE_HEAP_FROM = 50_000;
 const LARGEST_LAMBDA_MB = 10_240;
@@ -59,8 +54,11 @@ export interface CliOptions {
   readonly profiles: number;
   readonly seed: number;
   readonly heapMb: number | null;
-  /** A run (one tenant count, one mode) still going after this long is stopped and reported with the ticks it finished. */
-  readonly runTimeoutSeconds: number;
+  /**
+   * A run (one tenant count, one mode) still going after this long is stopped and reported with the ticks it
+   * finished; null: 15 s per planned tick, at least 240 s (sampled 240 s, hour 900 s, steady 1,800 s).
+   */
+  readonly runTimeoutSeconds: number | null;
   readonly outDir: string;
   readonly worker: RunMode | null;
   /** Redraw the chart from a saved scale.json instead of measuring. */
@@ -73,7 +71,48 @@ export interface CliOptions {
   /** Minutes (after the bench hour's start) of the fan-out run's ticks. */
   readonly minutes: readonly number[];
   readonly fanoutTimeoutSeconds: number;
+  /** Print the usage and do nothing else. */
+  readonly help: boolean;
 }
+
+const PLAN_KINDS = ['hour', 'sampled', 'steady'] as const satisfies readonly TickPlanKind[];
+
+export const USAGE = `Usage: npm run bench -- [options]
+
+  npm run bench                                   1k, 10k, 100k tenants: table, ratios, bench/out/scale.svg
+  npm run --silent bench -- --tenants 10000 --json   one JSON object for one tenant count
+  npm run bench -- --chart-from bench/out/scale.json   redraw the chart from the figures a run saved
+  npm run bench -- --fanout --tenants 100000 --latency-ms 200   the sharded tick through the local Step Functions Map
+
+Options:
+  --tenants N[,N...]       tenant counts (default 1000,10000,100000)
+  --json                   one JSON object (one tenant count): the headline figures, warmup, baseline, ratios
+  --latency-ms 50-300|200  simulated GetMetricData / ListMetrics latency (default 50-300)
+  --max-tps 50             GetMetricData (and ListMetrics) calls per second
+  --plan steady|hour|sampled
+                           the evaluator's ticks (default steady up to ${STEADY_UP_TO.toLocaleString('en-US')} tenants, sampled above):
+                             steady   minutes 0 to ${LAST_BENCH_MINUTE} from a cold container; the figures are the second hour's
+                                      (minutes ${STEADY_HOUR_FROM} to ${LAST_BENCH_MINUTE}, each tenant's hourly refresh at its own minute),
+                                      the warm-up (until the first tick that evaluates every tenant) is reported apart
+                             hour     minutes 0 to 59 from a cold container, every tick weighted 1
+                             sampled  minutes 0 to 15 from a cold container, weighted to stand for the hour
+  --naive-plan hour|sampled   the naive baseline's ticks (default sampled)
+  --store memory|dynalite  the state store (default memory)
+  --profiles 24  --seed 1  traffic profiles and the random seed
+  --heap-mb M              V8 heap of each run's process
+  --run-timeout-s S        stop a run after S seconds (default 15 s per planned tick, at least 240 s)
+  --out bench/out          where the chart and scale.json go
+  --chart-from FILE        redraw the chart from a saved scale.json
+  --help                   this text
+
+Fan-out (--fanout, one tenant count, default 100000):
+  --shards S               default ceil(tenants / 2,500)
+  --max-concurrent-shards 10   the Map's MaxConcurrency
+  --minutes 0,1            the ticks, in order, as minutes 0 to ${LAST_BENCH_MINUTE} after a cold start
+                           (e.g. 0,1,2,3,4,60 for the warm-up ticks and one past the first hour)
+  --fanout-timeout-s 300   the execution's timeout, raised from the synthesized 60 s to see how long a tick
+                           that does not fit takes
+`;
 
 /** A fan-out run's default shard size: a quarter of what one invocation handled in the single-Lambda runs. */
 const TENANTS_PER_SHARD = 2_500;
@@ -110,7 +149,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     profiles: 24,
     seed: 1,
     heapMb: null,
-    runTimeoutSeconds: 240,
+    runTimeoutSeconds: null,
     outDir: join(__dirname, 'out'),
     worker: null,
     chartFrom: null,
@@ -119,6 +158,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     maxConcurrentShards: 10,
     minutes: [0, 1],
     fanoutTimeoutSeconds: 300,
+    help: false,
   };
   for (let i = 0; i < argv.length; i += 1) {
     const option = argv[i] as string;
@@ -140,7 +180,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         options.maxTps = positiveInteger('--max-tps', value());
         break;
       case '--plan':
-        options.plan = oneOf('--plan', ['hour', 'sampled'] as const, value());
+        options.plan = oneOf('--plan', PLAN_KINDS, value());
         break;
       case '--naive-plan':
         options.naivePlan = oneOf('--naive-plan', ['hour', 'sampled'] as const, value());
@@ -180,18 +220,23 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       case '--minutes':
         options.minutes = (value() ?? '').split(',').map((part) => {
           const minute = Number(part.trim());
-          if (part.trim() === '' || !Number.isInteger(minute) || minute < 0 || minute > 59) throw new BenchArgumentError('--minutes', 'minutes 0 to 59, comma-separated', part);
+          if (part.trim() === '' || !Number.isInteger(minute) || minute < 0 || minute > LAST_BENCH_MINUTE) {
+            throw new BenchArgumentError('--minutes', `minutes 0 to ${LAST_BENCH_MINUTE}, comma-separated`, part);
+          }
           return minute;
         });
         break;
       case '--fanout-timeout-s':
         options.fanoutTimeoutSeconds = positiveInteger('--fanout-timeout-s', value());
         break;
+      case '--help':
+        options.help = true;
+        break;
       case '--worker':
         options.worker = oneOf('--worker', ['burnwatch', 'naive'] as const, value());
         break;
       default:
-        throw new BenchArgumentError('option', 'one of --tenants, --json, --latency-ms, --max-tps, --plan, --naive-plan, --store, --profiles, --seed, --heap-mb, --run-timeout-s, --out, --chart-from, --fanout, --shards, --max-concurrent-shards, --minutes, --fanout-timeout-s', option);
+        throw new BenchArgumentError('option', 'one of --tenants, --json, --latency-ms, --max-tps, --plan, --naive-plan, --store, --profiles, --seed, --heap-mb, --run-timeout-s, --out, --chart-from, --fanout, --shards, --max-concurrent-shards, --minutes, --fanout-timeout-s, --help', option);
     }
   }
   if (options.json && options.tenants.length !== 1) throw new BenchArgumentError('--tenants with --json', 'exactly one tenant count', options.tenants.join(','));
@@ -202,9 +247,14 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   return options;
 }
 
-function harnessOptions(cli: CliOptions, mode: RunMode, tenants: number): HarnessOptions {
-  const plan = mode === 'naive' ? cli.naivePlan : (cli.plan ?? (tenants <= FULL_HOUR_UP_TO ? 'hour' : 'sampled'));
+export function harnessOptions(cli: CliOptions, mode: RunMode, tenants: number): HarnessOptions {
+  const plan = mode === 'naive' ? cli.naivePlan : (cli.plan ?? (tenants <= STEADY_UP_TO ? 'steady' : 'sampled'));
   return { mode, tenants, latency: cli.latency, maxTps: cli.maxTps, plan, store: cli.store, profiles: cli.profiles, seed: cli.seed };
+}
+
+/** How long a run may take before it is stopped: `--run-timeout-s`, or in proportion to the ticks its plan runs. */
+export function runTimeoutSeconds(cli: CliOptions, options: HarnessOptions): number {
+  return cli.runTimeoutSeconds ?? Math.max(MIN_RUN_TIMEOUT_SECONDS, RUN_TIMEOUT_SECONDS_PER_TICK * tickPlan(options.plan, options.mode).length);
 }
 
 function heapFor(cli: CliOptions, tenants: number): number | null {
@@ -219,7 +269,10 @@ type ChildOutcome = { readonly ok: true; readonly run: RunMeasurement } | { read
 const TICK_PREFIX = 'TICK ';
 
 function describeTick(sample: TickSample): string {
-  return `tick at minute ${sample.minute}: wall ${(sample.wallMs / 1000).toFixed(1)} s, CPU ${(sample.cpuMs / 1000).toFixed(1)} s, ${sample.getMetricDataCalls} calls, ${sample.throttled} throttled, ${sample.store.writeRequests} writes`;
+  return (
+    `tick at minute ${sample.minute}: wall ${(sample.wallMs / 1000).toFixed(1)} s, CPU ${(sample.cpuMs / 1000).toFixed(1)} s, ${sample.getMetricDataCalls} calls, ` +
+    `${sample.throttled} throttled, ${sample.store.writeRequests} writes, ${sample.tenantsEvaluated} evaluated, ${sample.tenantsWarming} warming`
+  );
 }
 
 /** The child's peak resident set so far, from Linux's /proc (where there is none, says so). */
@@ -237,6 +290,7 @@ function peakRssOf(pid: number | undefined): string {
 function runChild(cli: CliOptions, mode: RunMode, tenants: number): Promise<ChildOutcome> {
   const o = harnessOptions(cli, mode, tenants);
   const heap = heapFor(cli, tenants);
+  const timeoutSeconds = runTimeoutSeconds(cli, o);
   const args = [
     '--expose-gc',
     ...(heap === null ? [] : [`--max-old-space-size=${heap}`]),
@@ -270,7 +324,7 @@ function runChild(cli: CliOptions, mode: RunMode, tenants: number): Promise<Chil
     const timer = setTimeout(() => {
       timedOut = peakRssOf(child.pid);
       child.kill('SIGKILL');
-    }, cli.runTimeoutSeconds * 1000);
+    }, timeoutSeconds * 1000);
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => {
       pending += chunk.toString();
@@ -281,8 +335,8 @@ function runChild(cli: CliOptions, mode: RunMode, tenants: number): Promise<Chil
           const sample = JSON.parse(line.slice(TICK_PREFIX.length)) as TickSample;
           const described = describeTick(sample);
           ticks.push(described);
-          // An hour of ticks would flood the terminal: show the quarter hours.
-          if (o.plan === 'sampled' || sample.minute % 15 === 0) progress(`    ${described}`);
+          // An hour of ticks would flood the terminal: show the quarter hours and the warm-up ticks.
+          if (o.plan === 'sampled' || sample.minute % 15 === 0 || sample.tenantsWarming > 0) progress(`    ${described}`);
         } else {
           stderr = `${stderr}${line}\n`.slice(-4000);
         }
@@ -297,7 +351,7 @@ function runChild(cli: CliOptions, mode: RunMode, tenants: number): Promise<Chil
       }
       const finished = ticks.length === 0 ? 'no tick finished' : `finished ${ticks.join('; ')}`;
       if (timedOut !== null) {
-        resolve({ ok: false, reason: `stopped after ${cli.runTimeoutSeconds} s (--run-timeout-s) with ${timedOut}; ${finished}` });
+        resolve({ ok: false, reason: `stopped after ${timeoutSeconds} s (--run-timeout-s) with ${timedOut}; ${finished}` });
         return;
       }
       const oom = /heap out of memory|Allocation failed/.test(stderr) ? ` (JavaScript heap out of memory${heap === null ? '' : ` at --max-old-space-size=${heap}`})` : '';
@@ -375,6 +429,10 @@ function burnMathMicros(): number {
 
 async function main(argv: readonly string[]): Promise<void> {
   const cli = parseArgs(argv);
+  if (cli.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
   if (cli.chartFrom !== null) {
     const saved = JSON.parse(readFileSync(cli.chartFrom, 'utf8')) as SavedFigures;
     writeChart(cli.outDir, saved.settings, saved.burnMathMicrosPerTenantTick, saved.results);
@@ -418,8 +476,11 @@ async function main(argv: readonly string[]): Promise<void> {
   const lines = [
     '',
     `Burnwatch vs the naive baseline (${describe}; prices ${PRICES_REGION}, checked ${PRICES_CHECKED_ON})`,
+    'Per-tick figures are means over the ticks in the figures (the steady plan: its second hour, a warm container); the warm-up is its own row and line.',
     '',
     renderTable(columns),
+    '',
+    ...results.flatMap((r) => (r.burnwatch ? [renderWarmup(`${r.tenants.toLocaleString('en-US')} Burnwatch`, r.burnwatch)] : [])),
     '',
     'Ratios (naive / Burnwatch):',
     ...results.map((r) =>

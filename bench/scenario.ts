@@ -1,6 +1,6 @@
 /**
  * What every benchmark run evaluates: one SLO with every documented default (the SRE Workbook policy, tenant
- * discovery every 15 minutes, the default evaluator settings), N tenants, and a simulated hour of ticks.
+ * discovery every 15 minutes, the default evaluator settings), N tenants, and a simulated hour (or two) of ticks.
  */
 import { STATE_SCHEMA_VERSION } from '../lambda/domain/model';
 import type { RuntimeConfig, SloDefinition, TenantAlertState } from '../lambda/domain/model';
@@ -62,13 +62,23 @@ export function profileMap(tenants: readonly string[], profileIds: readonly stri
   return new Map(tenants.map((tenant, index) => [tenant, profileIds[index % profileIds.length] as string]));
 }
 
-/** One measured tick: its minute in the hour, and how many minutes of the hour it stands for. */
+/**
+ * One measured tick: its minute after BENCH_START, and how many minutes of the amortised hour it stands for. A weight
+ * of 0 means the tick is run (ticks are consecutive: each depends on the one before) but left out of the per-tick
+ * figures, as the `steady` plan's first hour is.
+ */
 export interface PlannedTick {
   readonly minute: number;
   readonly weight: number;
 }
 
-export type TickPlanKind = 'hour' | 'sampled';
+export type TickPlanKind = 'hour' | 'sampled' | 'steady';
+export const TICK_PLAN_KINDS: readonly TickPlanKind[] = ['hour', 'sampled', 'steady'];
+
+/** The first minute of the `steady` plan's amortised hour: a warm container in its second hour. */
+export const STEADY_HOUR_FROM = TICKS_PER_HOUR;
+/** The last minute any bench tick runs at (the `steady` plan's last; the local data and seeded states reach it). */
+export const LAST_BENCH_MINUTE = 2 * TICKS_PER_HOUR - 1;
 
 /**
  * `hour`: all 60 ticks. `sampled`: the ticks of each kind the hour has, weighted by how often the kind occurs
@@ -78,9 +88,15 @@ export type TickPlanKind = 'hour' | 'sampled';
  * are consecutive because each depends on the one before: a tick after a gap would read the missed minutes and write
  * the missed heartbeats. The naive loop has no cache and writes every tick, so its ticks differ only by discovery:
  * minute 30 (the first tick a run makes discovers, as 4 ticks an hour do) and minute 31 (56).
+ * `steady`: minutes 0 to 119 from a cold container; the first hour (the warm-up and the hour after it, while every
+ * tenant's hourly series is still fresh from the cold read) has weight 0, and minutes 60 to 119 weight 1: the steady
+ * state, where each tenant's hourly refresh falls on its own minute (about ceil(n / 60) tenants a tick).
  */
 export function tickPlan(kind: TickPlanKind, mode: 'burnwatch' | 'naive'): PlannedTick[] {
   if (kind === 'hour') return Array.from({ length: TICKS_PER_HOUR }, (_, minute) => ({ minute, weight: 1 }));
+  if (kind === 'steady') {
+    return Array.from({ length: LAST_BENCH_MINUTE + 1 }, (_, minute) => ({ minute, weight: minute >= STEADY_HOUR_FROM ? 1 : 0 }));
+  }
   if (mode === 'naive') {
     return [
       { minute: 30, weight: 4 },

@@ -116,6 +116,7 @@ describe('the evaluator fanned out over tenant shards by the synthesized Express
   it.each([
     ['4 shards and 200 tenants', 4, 200, [0, 1, 15]],
     ['8 shards and 1,200 tenants', 8, 1_200, [0]],
+    ['4 shards and 200 tenants, ticks past the first hour', 4, 200, [0, 1, 60, 61, 105, 119]],
   ])('with %s, calls ListMetrics once per discovery tick (tenants / 500 pages), not once per shard', async (_label, shards, tenants, minutes) => {
     // Prepare: discovery is due at the first tick and again one refresh interval (15 minutes) later.
     const world = await buildFanoutWorld({ ...SMALL, tenants, minutes, burningTenants: [] });
@@ -129,6 +130,7 @@ describe('the evaluator fanned out over tenant shards by the synthesized Express
     const expected = minutes.map((minute) => (minute % 15 === 0 ? pages : 0));
     expect(run.ticks.map((tick) => tick.listMetricsCalls)).toEqual(expected);
     expect(run.ticks.map((tick) => tick.distinctTenantsEvaluated)).toEqual(minutes.map(() => tenants));
+    expect(run.ticks.map((tick) => tick.tenantsWarming)).toEqual(minutes.map(() => 0));
     // Each shard read the roster on the first tick and again after each new discovery, never in between.
     expect(world.roster.calls.getRoster).toBe(shards * expected.filter((calls) => calls > 0).length);
     expect(run.warnings).toBe(0);
@@ -158,7 +160,8 @@ describe('the evaluator fanned out over tenant shards by the synthesized Express
   it.each([
     [{ shards: 1 }, 'shards: must be an integer from 2 to 1000, got 1'],
     [{ maxConcurrentShards: 41 }, 'maxConcurrentShards: must be an integer from 1 to 40, got 41'],
-    [{ minutes: [] }, 'minutes: must be one or more whole minutes >= 0, got []'],
+    [{ minutes: [] }, 'minutes: must be one or more whole minutes from 0 to 119, got []'],
+    [{ minutes: [0, 120] }, 'minutes: must be one or more whole minutes from 0 to 119, got [0,120]'],
   ])('rejects %p', async (change, message) => {
     // Act / Assess
     const outcome = runFanout({ ...SMALL, ...change });
