@@ -29,7 +29,7 @@ import type { EvaluatorFanoutSettings } from '../lib/config/normalize';
 import { ensurePromiseWithResolvers, LOCAL_ACCOUNT, LOCAL_REGION, WorkflowDefinitionError } from '../cli/local/workflow-runner';
 import type { Json } from '../cli/local/workflow-runner';
 import { BenchCloudWatch, loadProfiles, loadWindow, trafficProfiles } from './cloudwatch';
-import type { LatencyRange, TrafficProfile } from './cloudwatch';
+import type { DatapointQuota, LatencyRange, TrafficProfile } from './cloudwatch';
 import { CountingStateStore } from './counting-state-store';
 import { MemoryTenantRoster } from './memory-roster';
 import { MemoryStateStore } from './memory-state-store';
@@ -67,6 +67,8 @@ export interface FanoutOptions {
   readonly latency: LatencyRange;
   /** GetMetricData (and, separately, ListMetrics) calls per second for the whole account: every shard shares it. */
   readonly maxTps: number;
+  /** GetMetricData datapoints per second for the whole account (StartTime within 3 hours, older), or null for none. */
+  readonly maxDps: DatapointQuota | null;
   readonly profiles: number;
   readonly seed: number;
   /** Ticks to run, in order, as minutes after BENCH_START (0: the first hour's first tick) up to LAST_BENCH_MINUTE. */
@@ -145,6 +147,7 @@ export interface FanoutRun {
   readonly maxConcurrentShards: number;
   readonly latency: LatencyRange;
   readonly maxTps: number;
+  readonly maxDps: DatapointQuota | null;
   readonly timeoutSeconds: number;
   readonly ticks: readonly FanoutTick[];
   readonly loadSeconds: number;
@@ -201,7 +204,7 @@ export interface FanoutWorld {
 }
 
 /** The bench's world (bench/harness.ts builds the same for one invocation), with optional burning tenants. */
-export async function buildFanoutWorld(options: Pick<FanoutOptions, 'tenants' | 'latency' | 'maxTps' | 'profiles' | 'seed' | 'burningTenants' | 'minutes'>): Promise<FanoutWorld> {
+export async function buildFanoutWorld(options: Pick<FanoutOptions, 'tenants' | 'latency' | 'maxTps' | 'maxDps' | 'profiles' | 'seed' | 'burningTenants' | 'minutes'>): Promise<FanoutWorld> {
   const config = benchConfig();
   const { slo, runtime } = config;
   const tenants = tenantIds(options.tenants);
@@ -212,7 +215,14 @@ export async function buildFanoutWorld(options: Pick<FanoutOptions, 'tenants' | 
   const profiles = trafficProfiles(options.profiles, options.seed, 1 - slo.objectivePercent / 100);
   const profileOf = profileMap(tenants, profiles.map((p) => p.id));
   for (const tenant of burning) profileOf.set(tenant, BURNING_PROFILE.id);
-  const cw = new BenchCloudWatch({ latency: options.latency, maxTps: options.maxTps, tenantDimension: BENCH_SLI.tenantDimension, profileOf, seed: options.seed });
+  const cw = new BenchCloudWatch({
+    latency: options.latency,
+    maxTps: options.maxTps,
+    ...(options.maxDps === null ? {} : { maxDatapointsPerSecond: options.maxDps }),
+    tenantDimension: BENCH_SLI.tenantDimension,
+    profileOf,
+    seed: options.seed,
+  });
   const lastTick = BENCH_START + Math.max(...options.minutes) * MINUTE_MS;
   const window = loadWindow(slo, fineHorizonMinutes(slo), runtime.evaluator.dataDelayMinutes, BENCH_START, lastTick);
   loadProfiles(cw, BENCH_SLI, burning.size > 0 ? [...profiles, BURNING_PROFILE] : profiles, window, options.seed);
@@ -417,6 +427,7 @@ export async function runFanout(options: FanoutOptions, prebuilt?: FanoutWorld):
     maxConcurrentShards: options.maxConcurrentShards,
     latency: options.latency,
     maxTps: options.maxTps,
+    maxDps: options.maxDps,
     timeoutSeconds: definition.TimeoutSeconds ?? 0,
     ticks,
     loadSeconds: Math.round(loadSeconds * 10) / 10,

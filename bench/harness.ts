@@ -17,7 +17,7 @@ import type { EvaluatorDeps, SloTickReport, TickReport } from '../lambda/usecase
 import { startLocalDynamo } from '../cli/local/dynalite';
 import type { LocalDynamo } from '../cli/local/dynalite';
 import { BenchCloudWatch, loadProfiles, loadWindow, trafficProfiles } from './cloudwatch';
-import type { LatencyRange } from './cloudwatch';
+import type { DatapointQuota, LatencyRange } from './cloudwatch';
 import { CountingStateStore } from './counting-state-store';
 import type { StoreCounts } from './counting-state-store';
 import { MemoryStateStore } from './memory-state-store';
@@ -33,6 +33,8 @@ export interface HarnessOptions {
   readonly tenants: number;
   readonly latency: LatencyRange;
   readonly maxTps: number;
+  /** GetMetricData datapoints-per-second quota, or null for none. */
+  readonly maxDps: DatapointQuota | null;
   readonly plan: TickPlanKind;
   readonly store: StoreKind;
   readonly profiles: number;
@@ -143,6 +145,7 @@ async function buildWorld(options: HarnessOptions): Promise<World> {
   const cw = new BenchCloudWatch({
     latency: options.latency,
     maxTps: options.maxTps,
+    ...(options.maxDps === null ? {} : { maxDatapointsPerSecond: options.maxDps }),
     tenantDimension: BENCH_SLI.tenantDimension,
     profileOf: profileMap(tenants, profiles.map((p) => p.id)),
     seed: options.seed,

@@ -12,7 +12,8 @@ import { join, relative } from 'node:path';
 import { runBurnMath } from './burn-math';
 import { renderScaleChart } from './chart';
 import type { ChartSeries } from './chart';
-import type { LatencyRange } from './cloudwatch';
+import { DEFAULT_DATAPOINT_QUOTA } from './cloudwatch';
+import type { DatapointQuota, LatencyRange } from './cloudwatch';
 import { runHarness } from './harness';
 import type { HarnessOptions, RunMeasurement, RunMode, StoreKind, TickSample } from './harness';
 import { capacityOf, runFanout } from './fanout';
@@ -48,6 +49,8 @@ export interface CliOptions {
   readonly json: boolean;
   readonly latency: LatencyRange;
   readonly maxTps: number;
+  /** GetMetricData datapoints per second (StartTime within 3 hours, older), or null for no such quota. */
+  readonly maxDps: DatapointQuota | null;
   readonly plan: TickPlanKind | null;
   readonly naivePlan: TickPlanKind;
   readonly store: StoreKind;
@@ -89,6 +92,7 @@ Options:
   --json                   one JSON object (one tenant count): the headline figures, warmup, baseline, ratios
   --latency-ms 50-300|200  simulated GetMetricData / ListMetrics latency (default 50-300)
   --max-tps 50             GetMetricData (and ListMetrics) calls per second
+  --max-dps 180000,396000  GetMetricData datapoints per second, StartTime within 3 hours and older (AWS defaults), or off
   --plan steady|hour|sampled
                            the evaluator's ticks (default steady up to ${STEADY_UP_TO.toLocaleString('en-US')} tenants, sampled above):
                              steady   minutes 0 to ${LAST_BENCH_MINUTE} from a cold container; the figures are the second hour's
@@ -137,12 +141,24 @@ function latencyRange(text: string | undefined): LatencyRange {
   return { minMs, maxMs };
 }
 
+/** `--max-dps`: "RECENT,OLDER" datapoints per second (AWS: 180000,396000), or "off". */
+function datapointQuota(text: string | undefined): DatapointQuota | null {
+  if (text === 'off') return null;
+  const parts = (text ?? '').split(',').map((part) => Number(part.trim()));
+  const [recent, older] = parts;
+  if (parts.length !== 2 || recent === undefined || older === undefined || !parts.every((n) => Number.isInteger(n) && n > 0)) {
+    throw new BenchArgumentError('--max-dps', 'two positive integers "RECENT,OLDER" (datapoints per second for StartTime within 3 hours, and older), or "off"', text);
+  }
+  return { recent, older };
+}
+
 export function parseArgs(argv: readonly string[]): CliOptions {
   const options: { -readonly [K in keyof CliOptions]: CliOptions[K] } = {
     tenants: [1_000, 10_000, 100_000],
     json: false,
     latency: { minMs: 50, maxMs: 300 },
     maxTps: 50,
+    maxDps: DEFAULT_DATAPOINT_QUOTA,
     plan: null,
     naivePlan: 'sampled',
     store: 'memory',
@@ -178,6 +194,9 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         break;
       case '--max-tps':
         options.maxTps = positiveInteger('--max-tps', value());
+        break;
+      case '--max-dps':
+        options.maxDps = datapointQuota(value());
         break;
       case '--plan':
         options.plan = oneOf('--plan', PLAN_KINDS, value());
@@ -236,7 +255,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         options.worker = oneOf('--worker', ['burnwatch', 'naive'] as const, value());
         break;
       default:
-        throw new BenchArgumentError('option', 'one of --tenants, --json, --latency-ms, --max-tps, --plan, --naive-plan, --store, --profiles, --seed, --heap-mb, --run-timeout-s, --out, --chart-from, --fanout, --shards, --max-concurrent-shards, --minutes, --fanout-timeout-s, --help', option);
+        throw new BenchArgumentError('option', 'one of --tenants, --json, --latency-ms, --max-tps, --max-dps, --plan, --naive-plan, --store, --profiles, --seed, --heap-mb, --run-timeout-s, --out, --chart-from, --fanout, --shards, --max-concurrent-shards, --minutes, --fanout-timeout-s, --help', option);
     }
   }
   if (options.json && options.tenants.length !== 1) throw new BenchArgumentError('--tenants with --json', 'exactly one tenant count', options.tenants.join(','));
@@ -249,7 +268,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
 
 export function harnessOptions(cli: CliOptions, mode: RunMode, tenants: number): HarnessOptions {
   const plan = mode === 'naive' ? cli.naivePlan : (cli.plan ?? (tenants <= STEADY_UP_TO ? 'steady' : 'sampled'));
-  return { mode, tenants, latency: cli.latency, maxTps: cli.maxTps, plan, store: cli.store, profiles: cli.profiles, seed: cli.seed };
+  return { mode, tenants, latency: cli.latency, maxTps: cli.maxTps, maxDps: cli.maxDps, plan, store: cli.store, profiles: cli.profiles, seed: cli.seed };
 }
 
 /** How long a run may take before it is stopped: `--run-timeout-s`, or in proportion to the ticks its plan runs. */
@@ -305,6 +324,8 @@ function runChild(cli: CliOptions, mode: RunMode, tenants: number): Promise<Chil
     `${o.latency.minMs}-${o.latency.maxMs}`,
     '--max-tps',
     String(o.maxTps),
+    '--max-dps',
+    o.maxDps === null ? 'off' : `${o.maxDps.recent},${o.maxDps.older}`,
     '--plan',
     o.plan,
     '--store',
@@ -515,6 +536,7 @@ async function fanoutMode(cli: CliOptions): Promise<void> {
     maxConcurrentShards: cli.maxConcurrentShards,
     latency: cli.latency,
     maxTps: cli.maxTps,
+    maxDps: cli.maxDps,
     profiles: cli.profiles,
     seed: cli.seed,
     minutes: cli.minutes,

@@ -15,6 +15,7 @@ const SMALL: FanoutOptions = {
   maxConcurrentShards: 2,
   latency: { minMs: 0, maxMs: 0 },
   maxTps: 100_000,
+  maxDps: null,
   profiles: 4,
   seed: 1,
   minutes: [0],

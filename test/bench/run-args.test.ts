@@ -90,3 +90,27 @@ describe('the plan a run gets', () => {
     expect(USAGE).toContain('minutes 0 to 119');
   });
 });
+
+describe('parseArgs --max-dps', () => {
+  it.each([
+    [[], { recent: 180_000, older: 396_000 }],
+    [['--max-dps', '90000,200000'], { recent: 90_000, older: 200_000 }],
+    [['--max-dps', 'off'], null],
+  ])('with %p gives the datapoint quota %p', (argv, quota) => {
+    // Act
+    const cli = parseArgs(argv);
+
+    // Assess
+    expect(cli.maxDps).toEqual(quota);
+    expect(harnessOptions(cli, 'burnwatch', 1_000).maxDps).toEqual(quota);
+  });
+
+  it.each([['180000'], ['0,396000'], ['1,2,3'], ['fast,slow']])('rejects %p, naming the option and the allowed form', (text) => {
+    // Act
+    const parse = (): unknown => parseArgs(['--max-dps', text]);
+
+    // Assess
+    expect(parse).toThrow(BenchArgumentError);
+    expect(parse).toThrow(`--max-dps must be two positive integers "RECENT,OLDER" (datapoints per second for StartTime within 3 hours, and older), or "off"; got ${JSON.stringify(text)}`);
+  });
+});

@@ -83,7 +83,7 @@ function twoHoursFromCold(): TickSample[] {
 
 function measurement(plan: TickPlanKind, samples: readonly TickSample[]): RunMeasurement {
   return {
-    options: { mode: 'burnwatch', tenants: TENANTS, latency: { minMs: 0, maxMs: 0 }, maxTps: 50, plan, store: 'memory', profiles: 4, seed: 1 },
+    options: { mode: 'burnwatch', tenants: TENANTS, latency: { minMs: 0, maxMs: 0 }, maxTps: 50, maxDps: null, plan, store: 'memory', profiles: 4, seed: 1 },
     samples,
     peakRssMb: 300,
     baselineRssMb: 200,
