@@ -42,6 +42,18 @@ export const EVALUATOR_DEFAULTS: Readonly<Required<EvaluatorProps>> = {
   memorySize: 1024,
   shards: 1,
   maxConcurrentShards: 10,
+  discoveryTimeoutSeconds: 10,
   // About 15 s of the default GetMetricData quota (396,000 datapoints/s): 2,600 cold tenants of 2,300 datapoints per tick.
   warmupDatapointsPerTick: 6_000_000,
 };
+
+/**
+ * The evaluator's timeout with `shards` above 1 when none is given: a sharded tick waits up to
+ * `discoveryTimeoutSeconds` for its discovery before the shards, and 10 + 45 fits a 1-minute tick.
+ */
+export const SHARDED_TIMEOUT_SECONDS = 45;
+
+/** The default `timeoutSeconds` for a number of shards (documented `@default 55 (45 with shards above 1)`). */
+export function defaultTimeoutSeconds(shards: number): number {
+  return shards > 1 ? SHARDED_TIMEOUT_SECONDS : EVALUATOR_DEFAULTS.timeoutSeconds;
+}

@@ -13,7 +13,7 @@ import type {
   TenantSelection,
   TimeSliceBudgeting,
 } from '../../lambda/domain/model';
-import { EVALUATOR_DEFAULTS, SLO_DEFAULTS } from './defaults';
+import { EVALUATOR_DEFAULTS, SLO_DEFAULTS, defaultTimeoutSeconds } from './defaults';
 import type {
   BudgetingMethod,
   BurnwatchProps,
@@ -47,6 +47,11 @@ export interface EvaluatorFanoutSettings {
   readonly shards: number;
   /** Shards evaluated at once (the Map's MaxConcurrency). */
   readonly maxConcurrentShards: number;
+  /**
+   * How long the tick waits for its `Discover` step before the shards run without it (the task's TimeoutSeconds).
+   * @default 10 (`EVALUATOR_DEFAULTS.discoveryTimeoutSeconds`)
+   */
+  readonly discoveryTimeoutSeconds?: number;
 }
 
 export interface NormalizedBurnwatchConfig {
@@ -176,6 +181,8 @@ function withEvaluatorDefaults(evaluator: EvaluatorProps | undefined): Required<
   for (const [field, value] of Object.entries(evaluator ?? {}) as [keyof EvaluatorProps, number | undefined][]) {
     if (value !== undefined) merged[field] = value;
   }
+  // The same default validation checked: a sharded tick leaves room for its discovery.
+  if (evaluator?.timeoutSeconds === undefined) merged.timeoutSeconds = defaultTimeoutSeconds(merged.shards);
   return merged;
 }
 
@@ -203,7 +210,13 @@ export function normalizeBurnwatchProps(props: BurnwatchProps, source?: string):
       reservedConcurrency: evaluator.reservedConcurrency,
       memorySize: evaluator.memorySize,
       // One shard is the plain scheduled function: no fan-out settings, so nothing about it changes.
-      ...(evaluator.shards > 1 && { fanout: { shards: evaluator.shards, maxConcurrentShards: evaluator.maxConcurrentShards } }),
+      ...(evaluator.shards > 1 && {
+        fanout: {
+          shards: evaluator.shards,
+          maxConcurrentShards: evaluator.maxConcurrentShards,
+          discoveryTimeoutSeconds: evaluator.discoveryTimeoutSeconds,
+        },
+      }),
     },
     workflow: normalizeWorkflowProps(props.workflow),
     alerts: props.alerts ?? {},

@@ -371,8 +371,10 @@ export interface EvaluatorProps {
    */
   readonly groupingTenantShare?: number;
   /**
-   * Function timeout in seconds (1 to 900), at most the schedule interval so runs never overlap.
-   * @default 55
+   * Function timeout in seconds (1 to 900), at most the schedule interval so runs never overlap. With `shards` above
+   * 1 the default leaves room for the tick's tenant discovery: `discoveryTimeoutSeconds` + 45 fits a 1-minute tick.
+   * An explicit value is always kept.
+   * @default 55 (45 with shards above 1)
    */
   readonly timeoutSeconds?: number;
   /**
@@ -393,6 +395,10 @@ export interface EvaluatorProps {
    * evaluator's `Tick complete` log and Duration metric; no per-shard limit is published in this repo yet).
    * When above 1, `reservedConcurrency` must be at least `min(shards, maxConcurrentShards)` and every wave of
    * shards must fit in one tick: `ceil(shards / maxConcurrentShards) x timeoutSeconds <= min(scheduleMinutes x 60, 300)`.
+   * When some SLO discovers its tenants (`tenants.discover`, the default), the tick first waits up to
+   * `discoveryTimeoutSeconds` for the discovery, so `discoveryTimeoutSeconds + ceil(shards / maxConcurrentShards) x
+   * timeoutSeconds` must fit instead, and `reservedConcurrency` must be at least `min(shards, maxConcurrentShards) + 1`:
+   * a discovery that outlives its wait keeps running beside the first wave of shards.
    * @default 1
    */
   readonly shards?: number;
@@ -403,6 +409,15 @@ export interface EvaluatorProps {
    * @default 10
    */
   readonly maxConcurrentShards?: number;
+  /**
+   * How long a sharded tick waits for its `Discover` step, in seconds (1 to 60). A discovery that takes longer is
+   * caught like a failed one: the shards run on the previous roster while it is usable (else each lists its own
+   * tenants) and the tick reports `EvaluatorDiscoveryFailed`; the invocation itself finishes in the background and
+   * stores its roster for the next tick. Only meaningful with `shards` above 1 and at least one SLO whose tenants
+   * are discovered (`tenants.discover`); it then counts in the tick's time budget (see `shards`).
+   * @default 10
+   */
+  readonly discoveryTimeoutSeconds?: number;
   /**
    * Datapoints a tick may read, across all shards of the deployment, to fill cold caches (10,000 to 1,000,000,000):
    * after a deploy or on a new Lambda instance every tenant's whole fine horizon (about 7 hours of 1-minute counts)

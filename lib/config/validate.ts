@@ -9,7 +9,7 @@ import { THRESHOLD_OPERATORS } from '../../lambda/domain/model';
 import type { BurnRateRule, SliDefinition, TrafficGuard } from '../../lambda/domain/model';
 import { DomainInputError } from '../../lambda/domain/burn';
 import { DEFAULT_TRAFFIC_GUARD, formatWindow, parseWindow, sreWorkbookPolicy } from '../../lambda/domain/policy';
-import { EVALUATOR_DEFAULTS, SLO_DEFAULTS, TIME_SLICE_TRAFFIC_GUARD } from './defaults';
+import { EVALUATOR_DEFAULTS, SLO_DEFAULTS, TIME_SLICE_TRAFFIC_GUARD, defaultTimeoutSeconds } from './defaults';
 import { BurnwatchConfigError, formatGiven } from './errors';
 import type { ConfigPath, ConfigProblem } from './errors';
 import type { BudgetingMethod, BurnwatchProps, BurnRateRuleProps, EvaluatorProps } from './props';
@@ -70,6 +70,8 @@ export const EVALUATOR_RULES: Readonly<Record<keyof EvaluatorProps, NumberRule>>
   shards: { integer: true, min: 1, max: 1000 },
   // An inline Map runs at most 40 iterations at once; a higher MaxConcurrency would not be honoured.
   maxConcurrentShards: { integer: true, min: 1, max: 40 },
+  // A sharded tick of one minute must still hold the discovery and at least one wave of shards.
+  discoveryTimeoutSeconds: { integer: true, min: 1, max: 60 },
   // At least 10,000 also gives each of at most 1,000 shards a positive share (floor(value / shards) >= 10); the
   // evaluator warms one tenant per tick even when its share is smaller than one tenant's history.
   warmupDatapointsPerTick: { integer: true, min: 10_000, max: 1_000_000_000 },
@@ -919,49 +921,78 @@ function checkSlos(c: ConfigChecker, path: ConfigPath, value: unknown): void {
   });
 }
 
-function checkEvaluator(c: ConfigChecker, path: ConfigPath, value: unknown): void {
+function checkEvaluator(c: ConfigChecker, path: ConfigPath, value: unknown, discoversTenants: boolean): void {
   const fields = Object.keys(EVALUATOR_RULES) as (keyof EvaluatorProps)[];
   const evaluator = c.object(path, value, fields, 'an object with evaluator settings', false);
   const checked = new Map<keyof EvaluatorProps, number | undefined>();
   for (const field of fields) {
+    if (field === 'timeoutSeconds') continue;
     checked.set(field, c.numberOr([...path, field], evaluator?.[field], EVALUATOR_RULES[field], EVALUATOR_DEFAULTS[field]));
   }
+  // Its default depends on the shards (an invalid shard count leaves the one-shard default: that check fails anyway).
+  const timeoutDefault = defaultTimeoutSeconds(checked.get('shards') ?? EVALUATOR_DEFAULTS.shards);
+  checked.set('timeoutSeconds', c.numberOr([...path, 'timeoutSeconds'], evaluator?.timeoutSeconds, EVALUATOR_RULES.timeoutSeconds, timeoutDefault));
   const scheduleMinutes = checked.get('scheduleMinutes');
   const timeoutSeconds = checked.get('timeoutSeconds');
   if (scheduleMinutes !== undefined && timeoutSeconds !== undefined && timeoutSeconds > scheduleMinutes * 60) {
     c.fail([...path, 'timeoutSeconds'], `must be at most scheduleMinutes x 60 (${scheduleMinutes * 60}) so one run ends before the next tick`, timeoutSeconds);
   }
-  checkShards(c, path, checked);
+  checkShards(c, path, checked, { discoversTenants, timeoutWritten: evaluator?.timeoutSeconds !== undefined });
 }
 
-/** Cross-checks of a sharded evaluator: every shard of a tick can run, and all of them finish before the next tick. */
-function checkShards(c: ConfigChecker, path: ConfigPath, checked: ReadonlyMap<keyof EvaluatorProps, number | undefined>): void {
+/**
+ * Cross-checks of a sharded evaluator: every shard of a tick can run, and the tick (its discovery, when some SLO
+ * discovers tenants, then every wave of shards) finishes within its execution's timeout.
+ */
+function checkShards(
+  c: ConfigChecker,
+  path: ConfigPath,
+  checked: ReadonlyMap<keyof EvaluatorProps, number | undefined>,
+  flags: { readonly discoversTenants: boolean; readonly timeoutWritten: boolean },
+): void {
   const shards = checked.get('shards');
   const maxConcurrentShards = checked.get('maxConcurrentShards');
   if (shards === undefined || maxConcurrentShards === undefined || shards <= 1) return;
-  const concurrent = Math.min(shards, maxConcurrentShards);
-  const reservedConcurrency = checked.get('reservedConcurrency');
-  if (reservedConcurrency !== undefined && reservedConcurrency < concurrent) {
-    c.fail(
-      [...path, 'reservedConcurrency'],
-      `must be at least min(shards, maxConcurrentShards) (${concurrent}) so concurrent shards are not throttled`,
-      reservedConcurrency,
-    );
-  }
+  checkShardConcurrency(c, path, checked.get('reservedConcurrency'), Math.min(shards, maxConcurrentShards), flags.discoversTenants);
   const scheduleMinutes = checked.get('scheduleMinutes');
   const timeoutSeconds = checked.get('timeoutSeconds');
-  if (scheduleMinutes === undefined || timeoutSeconds === undefined) return;
+  const discoverySeconds = flags.discoversTenants ? checked.get('discoveryTimeoutSeconds') : 0;
+  if (scheduleMinutes === undefined || timeoutSeconds === undefined || discoverySeconds === undefined) return;
   const waves = Math.ceil(shards / maxConcurrentShards);
   const budget = shardedTickSeconds(scheduleMinutes);
-  if (waves * timeoutSeconds > budget) {
-    c.fail(
-      [...path, 'timeoutSeconds'],
-      `must be at most ${Math.floor(budget / waves)} with ${shards} shards run ${maxConcurrentShards} at a time ` +
-        `(${waves} waves must fit in min(scheduleMinutes x 60, ${EXPRESS_MAX_DURATION_SECONDS}) = ${budget} s); ` +
-        'or raise maxConcurrentShards',
-      timeoutSeconds,
-    );
-  }
+  if (discoverySeconds + waves * timeoutSeconds <= budget) return;
+  const largest = Math.floor((budget - discoverySeconds) / waves);
+  const sharding = `with ${shards} shards run ${maxConcurrentShards} at a time`;
+  const fit = flags.discoversTenants
+    ? `(discoveryTimeoutSeconds ${discoverySeconds} + ${waves} waves x timeoutSeconds must fit in min(scheduleMinutes x 60, ${EXPRESS_MAX_DURATION_SECONDS}) = ${budget} s)`
+    : `(${waves} waves must fit in min(scheduleMinutes x 60, ${EXPRESS_MAX_DURATION_SECONDS}) = ${budget} s)`;
+  const remedy = flags.discoversTenants ? 'raise maxConcurrentShards or lower discoveryTimeoutSeconds' : 'raise maxConcurrentShards';
+  // Below 1 s a wave no timeout fits: only fewer waves (or a shorter discovery) can.
+  const allowed = largest >= 1 ? `must be at most ${largest} ${sharding} ${fit}; or ${remedy}` : `has no value that fits ${sharding} ${fit}; ${remedy}`;
+  if (flags.timeoutWritten) c.fail([...path, 'timeoutSeconds'], allowed, timeoutSeconds);
+  else c.failDescribed([...path, 'timeoutSeconds'], largest >= 1 ? `${allowed}; give it` : allowed, `nothing (the default ${timeoutSeconds} with shards above 1)`);
+}
+
+/**
+ * Concurrent shards must not be throttled by the function's reserved concurrency. With a discovery, one more: a
+ * discovery that outlives discoveryTimeoutSeconds keeps its execution while the first shards run.
+ */
+function checkShardConcurrency(c: ConfigChecker, path: ConfigPath, reservedConcurrency: number | undefined, concurrent: number, discoversTenants: boolean): void {
+  const needed = discoversTenants ? concurrent + 1 : concurrent;
+  if (reservedConcurrency === undefined || reservedConcurrency >= needed) return;
+  const allowed = discoversTenants
+    ? `must be at least min(shards, maxConcurrentShards) + 1 (${needed}) so concurrent shards are not throttled, also beside a tenant discovery that outlives discoveryTimeoutSeconds`
+    : `must be at least min(shards, maxConcurrentShards) (${needed}) so concurrent shards are not throttled`;
+  c.fail([...path, 'reservedConcurrency'], allowed, reservedConcurrency);
+}
+
+/**
+ * Whether some SLO discovers its tenants (no `tenants`, or `tenants` without `list`), as normalize.ts decides it;
+ * an unusable SLO list counts as none (its own problems are reported).
+ */
+function discoversTenants(slos: unknown): boolean {
+  if (!Array.isArray(slos)) return false;
+  return slos.some((slo: unknown) => isPlainObject(slo) && !(isPlainObject(slo.tenants) && slo.tenants.list !== undefined));
 }
 
 /**
@@ -970,7 +1001,7 @@ function checkShards(c: ConfigChecker, path: ConfigPath, checked: ReadonlyMap<ke
  */
 const SECTIONS: Readonly<Record<keyof BurnwatchProps, (c: ConfigChecker, path: ConfigPath, value: unknown, root: Record<string, unknown>) => void>> = {
   slos: checkSlos,
-  evaluator: checkEvaluator,
+  evaluator: (c, path, value, root) => checkEvaluator(c, path, value, discoversTenants(root.slos)),
   workflow: (c, path, value, root) => checkWorkflow(c, path, value, sloNamesOf(root.slos)),
   alerts: checkAlerts,
   reports: checkReports,

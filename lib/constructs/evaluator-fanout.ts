@@ -13,7 +13,9 @@
  * plus 5 per tick: 10 shards x 43,200 ticks a month is about 1.5 million transitions), Express bills per execution
  * and per GB-second of a run of seconds, which is orders of magnitude less. Express's at-least-once start is
  * harmless here: a tick is idempotent (same schedule time, conditional writes, incident ids as execution names).
- * Its 5-minute limit is checked at synth (`ceil(shards / maxConcurrentShards) x timeoutSeconds`).
+ * The execution times out at `min(scheduleMinutes x 60, 300)` s (Express runs at most 5 minutes), and synth checks
+ * that a tick fits: `discoveryTimeoutSeconds + ceil(shards / maxConcurrentShards) x timeoutSeconds`, the first term
+ * only when there is a discovery (lib/config/validate.ts).
  *
  * Before the Map, one `Discover` invocation lists the tenants of every discover-mode SLO (at most once per refresh
  * interval) and stores them in the table, where every shard reads them: ListMetrics (25 requests/s per account,
@@ -21,6 +23,13 @@
  * state payload at 100,000 tenants, never crosses Step Functions. A failed discovery fails the tick as a failed
  * shard does: after the shards ran (on the previous roster while it is usable, else each listing its own tenants,
  * as without discovery), so one ListMetrics outage does not stop every evaluation.
+ *
+ * The tick waits for the discovery at most `discoveryTimeoutSeconds` (the task's TimeoutSeconds), not a whole
+ * function timeout: fast when the roster is fresh, a full listing of 100,000 tenants at ListMetrics' 25 requests/s
+ * takes seconds, and counting a whole `timeoutSeconds` for it would leave no wave of shards in a 1-minute tick.
+ * A discovery that takes longer is caught as `States.Timeout`, like a failure; Step Functions does not stop the
+ * invocation, which finishes in the background and stores its roster for the next tick (validation reserves one
+ * more concurrent execution for it, beside the shards).
  */
 import { Duration } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -38,6 +47,7 @@ import {
   Pass,
   Result,
   TaskInput,
+  Timeout,
   StateMachine,
   StateMachineType,
   Succeed,
@@ -46,6 +56,7 @@ import type { IChainable, RetryProps } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { shardIndexes } from '../../lambda/domain/shards';
+import { EVALUATOR_DEFAULTS } from '../config/defaults';
 import type { EvaluatorFanoutSettings } from '../config/normalize';
 import { shardedTickSeconds } from '../config/validate';
 
@@ -113,6 +124,7 @@ export class EvaluatorFanout extends Construct {
 
   private definition(props: EvaluatorFanoutProps): IChainable {
     const { shards, maxConcurrentShards } = props.settings;
+    const discoveryTimeoutSeconds = props.settings.discoveryTimeoutSeconds ?? EVALUATOR_DEFAULTS.discoveryTimeoutSeconds;
     const items = shardIndexes(shards);
     // Two deliveries of one tick carry the same schedule `time`, so both evaluate the same instant (same incident
     // ids); a manual start without one evaluates as of its own start.
@@ -180,7 +192,7 @@ export class EvaluatorFanout extends Construct {
       causePath: '$.cause',
     });
     const allEvaluated = new Choice(this, 'AllShardsOk');
-    if (discovering) allEvaluated.when(Condition.isPresent('$.discovery.Error'), this.discoveryFailed(shards));
+    if (discovering) allEvaluated.when(Condition.isPresent('$.discovery.Error'), this.discoveryFailed(shards, discoveryTimeoutSeconds));
     // Not(IsPresent) rather than IsPresent false: the same rule in AWS, and the local runner evaluates only the former.
     allEvaluated
       .when(
@@ -192,49 +204,62 @@ export class EvaluatorFanout extends Construct {
     const tick = new Choice(this, 'HasScheduleTime').when(Condition.isPresent('$.time'), scheduledTick).otherwise(manualTick).afterwards();
     evaluateShards.next(summarise).next(allEvaluated);
     if (!discovering) return tick.next(evaluateShards);
-    return tick.next(this.discover(props, lambdaServiceRetry, evaluateShards)).next(evaluateShards);
+    return tick.next(this.discover(props.evaluator, discoveryTimeoutSeconds, lambdaServiceRetry, evaluateShards)).next(evaluateShards);
   }
 
   /**
-   * The discovery invocation, with the shard task's retries. Its outcome, `{ discoveredAt }` or the caught error,
-   * goes to `$.discovery`; the shards run either way.
+   * The discovery invocation, with the shard task's retries and a timeout of `discoveryTimeoutSeconds`. Its outcome,
+   * `{ discoveredAt }` or the caught error (a timeout is one), goes to `$.discovery`; the shards run either way.
    */
-  private discover(props: EvaluatorFanoutProps, retry: RetryProps, evaluateShards: MapState): LambdaInvoke {
+  private discover(evaluator: IFunction, timeoutSeconds: number, retry: RetryProps, evaluateShards: MapState): LambdaInvoke {
     const discover = new LambdaInvoke(this, DISCOVER_STATE, {
       comment: 'Lists the tenants of every discover-mode SLO once for the tick and stores them for the shards.',
-      lambdaFunction: props.evaluator,
+      lambdaFunction: evaluator,
       payloadResponseOnly: true,
       retryOnServiceExceptions: false,
       payload: TaskInput.fromObject({ time: JsonPath.stringAt('$.time'), discover: true }),
+      // The tick's time budget counts this wait, not the function's timeout (see the header).
+      taskTimeout: Timeout.duration(Duration.seconds(timeoutSeconds)),
       // The report names every SLO; the tick keeps only the instant discovered.
       resultSelector: { discoveredAt: JsonPath.numberAt('$.discoveredAt') },
       resultPath: '$.discovery',
     });
+    // Only Lambda service errors are retried: a timed-out discovery is not, its invocation is still running.
     discover.addRetry(retry);
+    // States.ALL takes States.Timeout too: a slow discovery runs the shards on the previous roster, as a failed one does.
     discover.addCatch(evaluateShards, { errors: [Errors.ALL], resultPath: '$.discovery' });
     return discover;
   }
 
-  /** Fails a tick whose discovery failed, after its shards ran; the cause has the discovery's error and every shard's result. */
-  private discoveryFailed(shards: number): Pass {
+  /**
+   * Fails a tick whose discovery failed, after its shards ran; the cause has the discovery's error (or how long the
+   * tick waited for it) and every shard's result.
+   */
+  private discoveryFailed(shards: number, discoveryTimeoutSeconds: number): Choice {
+    const shardsRan = `the ${shards} shards ran on the previous roster or listed their own tenants; results in shard order: {}`;
+    const results = JsonPath.jsonToString(JsonPath.listAt('$.results'));
     const describe = new Pass(this, 'DescribeDiscoveryFailure', {
       parameters: {
+        cause: JsonPath.format(`Tenant discovery failed ({}: {}); ${shardsRan}`, JsonPath.stringAt('$.discovery.Error'), JsonPath.stringAt('$.discovery.Cause'), results),
+      },
+    });
+    // A timeout's Cause can be empty in AWS: the cause says what happened instead.
+    const describeTimeout = new Pass(this, 'DescribeDiscoveryTimeout', {
+      parameters: {
         cause: JsonPath.format(
-          `Tenant discovery failed ({}: {}); the ${shards} shards ran on the previous roster or listed their own tenants; results in shard order: {}`,
-          JsonPath.stringAt('$.discovery.Error'),
-          JsonPath.stringAt('$.discovery.Cause'),
-          JsonPath.jsonToString(JsonPath.listAt('$.results')),
+          `Tenant discovery did not finish within discoveryTimeoutSeconds (${discoveryTimeoutSeconds} s); it goes on and stores its roster for the next tick; ${shardsRan}`,
+          results,
         ),
       },
     });
-    describe.next(
-      new Fail(this, 'DiscoveryFailed', {
-        comment: 'The discovery failed; the cause names the SLOs and every shard\'s result.',
-        error: DISCOVERY_FAILED_ERROR,
-        causePath: '$.cause',
-      }),
-    );
-    return describe;
+    const failed = new Fail(this, 'DiscoveryFailed', {
+      comment: 'The discovery failed or timed out; the cause names it and every shard\'s result.',
+      error: DISCOVERY_FAILED_ERROR,
+      causePath: '$.cause',
+    });
+    describe.next(failed);
+    describeTimeout.next(failed);
+    return new Choice(this, 'DiscoveryTimedOut').when(Condition.stringEquals('$.discovery.Error', Errors.TIMEOUT), describeTimeout).otherwise(describe);
   }
 }
 

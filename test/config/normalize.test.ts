@@ -152,13 +152,13 @@ describe('normalizeBurnwatchProps', () => {
   // Every shard of a tick reads in the same minute against one account quota: each gets floor(budget / shards).
   it.each([
     { case: 'an explicit budget with one shard keeps it whole', evaluator: { warmupDatapointsPerTick: 20_000_000 }, perInvocation: 20_000_000 },
-    { case: 'the default budget over 4 shards gives each a quarter', evaluator: { shards: 4, reservedConcurrency: 4 }, perInvocation: 1_500_000 },
+    { case: 'the default budget over 4 shards gives each a quarter', evaluator: { shards: 4, reservedConcurrency: 5 }, perInvocation: 1_500_000 },
     // 6,000,000 / 7 = 857,142.86: rounded down so the shards together never exceed the budget
-    { case: 'the default budget over 7 shards rounds each share down', evaluator: { shards: 7, reservedConcurrency: 7 }, perInvocation: 857_142 },
+    { case: 'the default budget over 7 shards rounds each share down', evaluator: { shards: 7, reservedConcurrency: 8 }, perInvocation: 857_142 },
     {
       case: 'the smallest budget over the most shards still gives each a positive share',
-      // 1,000 shards in 25 waves of 40 must fit a 5-minute tick: 25 x 12 s = 300 s
-      evaluator: { warmupDatapointsPerTick: 10_000, shards: 1_000, maxConcurrentShards: 40, reservedConcurrency: 40, scheduleMinutes: 5, timeoutSeconds: 12 },
+      // 1,000 shards in 25 waves of 40 must fit a 5-minute tick after the 10 s discovery: 10 + 25 x 11 s = 285 s <= 300 s
+      evaluator: { warmupDatapointsPerTick: 10_000, shards: 1_000, maxConcurrentShards: 40, reservedConcurrency: 41, scheduleMinutes: 5, timeoutSeconds: 11 },
       perInvocation: 10,
     },
   ])('$case ($perInvocation datapoints per invocation)', ({ evaluator, perInvocation }) => {
@@ -170,6 +170,40 @@ describe('normalizeBurnwatchProps', () => {
 
     // Assess
     expect(runtime.evaluator.warmupDatapointsPerTick).toBe(perInvocation);
+  });
+
+  // A sharded tick first waits up to discoveryTimeoutSeconds (10) for the discovery: 10 + 45 fits a 1-minute tick, 10 + 55 would not.
+  it.each([
+    { case: 'one shard keeps the whole-minute default', evaluator: {}, timeoutSeconds: 55 },
+    { case: 'two shards default to 45 s, leaving the discovery its 10 s', evaluator: { shards: 2, reservedConcurrency: 3 }, timeoutSeconds: 45 },
+    { case: 'an explicit timeout with one shard is kept', evaluator: { timeoutSeconds: 40 }, timeoutSeconds: 40 },
+    { case: 'an explicit timeout with shards is kept', evaluator: { shards: 2, reservedConcurrency: 3, timeoutSeconds: 30 }, timeoutSeconds: 30 },
+    // Validation skips an unset value: undefined is not a written timeout.
+    { case: 'an undefined timeout with shards takes the sharded default', evaluator: { shards: 2, reservedConcurrency: 3, timeoutSeconds: undefined }, timeoutSeconds: 45 },
+  ])('$case ($timeoutSeconds s)', ({ evaluator, timeoutSeconds }) => {
+    // Prepare
+    const props = validProps({ evaluator });
+
+    // Act
+    const { evaluatorFunction } = normalizeBurnwatchProps(props);
+
+    // Assess
+    expect(evaluatorFunction.timeoutSeconds).toBe(timeoutSeconds);
+  });
+
+  it.each([
+    { case: 'the default discovery timeout reaches the fan-out settings', evaluator: { shards: 3, maxConcurrentShards: 2, reservedConcurrency: 3, timeoutSeconds: 25 }, discoveryTimeoutSeconds: 10 },
+    // 20 + 2 waves x 20 s = 60 s: the longest discovery two waves of 20 s leave in a 1-minute tick
+    { case: 'a given discovery timeout reaches the fan-out settings', evaluator: { shards: 3, maxConcurrentShards: 2, reservedConcurrency: 3, timeoutSeconds: 20, discoveryTimeoutSeconds: 20 }, discoveryTimeoutSeconds: 20 },
+  ])('$case', ({ evaluator, discoveryTimeoutSeconds }) => {
+    // Prepare
+    const props = validProps({ evaluator });
+
+    // Act
+    const { evaluatorFunction } = normalizeBurnwatchProps(props);
+
+    // Assess
+    expect(evaluatorFunction.fanout).toEqual({ shards: 3, maxConcurrentShards: 2, discoveryTimeoutSeconds });
   });
 
   it('refuses a warm-up budget below 10,000, naming the field, the allowed range and the value', () => {

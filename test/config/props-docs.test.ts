@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_TRAFFIC_GUARD } from '../../lambda/domain/policy';
-import { EVALUATOR_DEFAULTS, SLO_DEFAULTS, TIME_SLICE_TRAFFIC_GUARD } from '../../lib/config/defaults';
+import { EVALUATOR_DEFAULTS, SHARDED_TIMEOUT_SECONDS, SLO_DEFAULTS, TIME_SLICE_TRAFFIC_GUARD } from '../../lib/config/defaults';
 
 const PROPS_SOURCE = readFileSync(join(__dirname, '..', '..', 'lib', 'config', 'props.ts'), 'utf8');
 
@@ -48,6 +48,14 @@ describe('props.ts documentation', () => {
   ])('documents %s with the default the normaliser applies (%s)', (name, value) => {
     // Act / Assess
     expect(documentedDefault(name)).toBe(value);
+  });
+
+  it('documents the sharded default of evaluator.timeoutSeconds next to the one-shard default', () => {
+    // Act
+    const doc = optionalProps().find((prop) => prop.name === 'timeoutSeconds')?.doc ?? '';
+
+    // Assess
+    expect(doc).toContain(`@default ${EVALUATOR_DEFAULTS.timeoutSeconds} (${SHARDED_TIMEOUT_SECONDS} with shards above 1)`);
   });
 
   it.each(Object.entries(TIME_SLICE_TRAFFIC_GUARD))('documents the time-slice default of %s (%p)', (name, value) => {

@@ -328,6 +328,9 @@ describe('validateBurnwatchProps', () => {
     { field: 'warmupDatapointsPerTick', value: 1_000_000_001, allowed: 'must be an integer from 10000 to 1000000000' },
     { field: 'warmupDatapointsPerTick', value: 6_000_000.5, allowed: 'must be an integer from 10000 to 1000000000' },
     { field: 'warmupDatapointsPerTick', value: 0, allowed: 'must be an integer from 10000 to 1000000000' },
+    { field: 'discoveryTimeoutSeconds', value: 0, allowed: 'must be an integer from 1 to 60' },
+    { field: 'discoveryTimeoutSeconds', value: 61, allowed: 'must be an integer from 1 to 60' },
+    { field: 'discoveryTimeoutSeconds', value: 7.5, allowed: 'must be an integer from 1 to 60' },
   ])('reports evaluator.$field = $value as out of range', ({ field, value, allowed }) => {
     // Act
     const problems = problemsAfter((p) => (p.evaluator = { scheduleMinutes: 60, [field]: value }));
@@ -387,6 +390,113 @@ describe('validateBurnwatchProps', () => {
 
     // Assess
     expect(problems).toEqual(['slos[0].periodDays: must be an integer from 1 to 90 known at synth time, got a deploy-time token']);
+  });
+});
+
+describe('the sharded tick\'s time budget', () => {
+  // budget = min(scheduleMinutes x 60, 300); waves = ceil(shards / maxConcurrentShards); with a discover-mode SLO
+  // the tick first waits up to discoveryTimeoutSeconds, so discoveryTimeoutSeconds + waves x timeoutSeconds <= budget.
+  const listOnly = (p: Props): void => {
+    p.slos[0].tenants = { list: ['acme', 'globex'] };
+  };
+  const withListedSlo = (p: Props): void => {
+    p.slos.push({ ...p.slos[0], name: 'api-listed', tenants: { list: ['acme'] } });
+  };
+  const discoveryMessage = (largest: number, shards: number, concurrent: number, discovery: number, waves: number, budget: number): string =>
+    `must be at most ${largest} with ${shards} shards run ${concurrent} at a time (discoveryTimeoutSeconds ${discovery} + ${waves} waves x timeoutSeconds ` +
+    `must fit in min(scheduleMinutes x 60, 300) = ${budget} s); or raise maxConcurrentShards or lower discoveryTimeoutSeconds`;
+
+  it.each<{ rule: string; evaluator: Props; mutate?: (p: Props) => void; expected: string[] }>([
+    {
+      // 10 + 2 x 30 = 70 > 60; largest floor((60 - 10) / 2) = 25
+      rule: 'counts the discovery when the SLO discovers its tenants',
+      evaluator: { shards: 20, maxConcurrentShards: 10, reservedConcurrency: 11, timeoutSeconds: 30 },
+      expected: [`evaluator.timeoutSeconds: ${discoveryMessage(25, 20, 10, 10, 2, 60)}, got 30`],
+    },
+    {
+      // one discover-mode SLO among listed ones is enough to run a Discover step
+      rule: 'counts the discovery when one of several SLOs discovers its tenants',
+      evaluator: { shards: 20, maxConcurrentShards: 10, reservedConcurrency: 11, timeoutSeconds: 30 },
+      mutate: withListedSlo,
+      expected: [`evaluator.timeoutSeconds: ${discoveryMessage(25, 20, 10, 10, 2, 60)}, got 30`],
+    },
+    {
+      // no discovery: 2 x 31 = 62 > 60; largest floor(60 / 2) = 30
+      rule: 'does not count a discovery when every SLO lists its tenants',
+      evaluator: { shards: 20, maxConcurrentShards: 10, reservedConcurrency: 10, timeoutSeconds: 31 },
+      mutate: listOnly,
+      expected: [
+        'evaluator.timeoutSeconds: must be at most 30 with 20 shards run 10 at a time (2 waves must fit in min(scheduleMinutes x 60, 300) = 60 s); or raise maxConcurrentShards, got 31',
+      ],
+    },
+    {
+      // 20 + 2 x 21 = 62 > 60; largest floor((60 - 20) / 2) = 20
+      rule: 'counts a longer discovery timeout as given',
+      evaluator: { shards: 20, maxConcurrentShards: 10, reservedConcurrency: 11, timeoutSeconds: 21, discoveryTimeoutSeconds: 20 },
+      expected: [`evaluator.timeoutSeconds: ${discoveryMessage(20, 20, 10, 20, 2, 60)}, got 21`],
+    },
+    {
+      // 300 s cap even for a 10-minute schedule: 60 + 10 x 25 = 310 > 300; largest floor((300 - 60) / 10) = 24
+      rule: 'caps the budget at the 5 minutes of an Express execution',
+      evaluator: { scheduleMinutes: 10, shards: 100, maxConcurrentShards: 10, reservedConcurrency: 11, timeoutSeconds: 25, discoveryTimeoutSeconds: 60 },
+      expected: [`evaluator.timeoutSeconds: ${discoveryMessage(24, 100, 10, 60, 10, 300)}, got 25`],
+    },
+    {
+      // the sharded default 45: 10 + 2 x 45 = 100 > 60
+      rule: 'names the default timeout when it does not fit',
+      evaluator: { shards: 20, maxConcurrentShards: 10, reservedConcurrency: 11 },
+      expected: [`evaluator.timeoutSeconds: ${discoveryMessage(25, 20, 10, 10, 2, 60)}; give it, got nothing (the default 45 with shards above 1)`],
+    },
+    {
+      // 1,000 waves of 1 shard cannot fit 300 - 10 s at even 1 s each
+      rule: 'says when no timeout fits',
+      evaluator: { scheduleMinutes: 5, shards: 1000, maxConcurrentShards: 1, reservedConcurrency: 2, timeoutSeconds: 1 },
+      expected: [
+        'evaluator.timeoutSeconds: has no value that fits with 1000 shards run 1 at a time (discoveryTimeoutSeconds 10 + 1000 waves x timeoutSeconds must fit in min(scheduleMinutes x 60, 300) = 300 s); raise maxConcurrentShards or lower discoveryTimeoutSeconds, got 1',
+      ],
+    },
+    {
+      // a discovery past its timeout still runs beside the first min(4, 4) = 4 shards: 5 executions
+      rule: 'reserves one more concurrent execution for a discovery that outlives its timeout',
+      evaluator: { shards: 4, maxConcurrentShards: 4, reservedConcurrency: 4, timeoutSeconds: 45 },
+      expected: [
+        'evaluator.reservedConcurrency: must be at least min(shards, maxConcurrentShards) + 1 (5) so concurrent shards are not throttled, also beside a tenant discovery that outlives discoveryTimeoutSeconds, got 4',
+      ],
+    },
+    {
+      rule: 'reports an out-of-range discovery timeout and skips the budget it cannot compute',
+      evaluator: { shards: 20, maxConcurrentShards: 10, reservedConcurrency: 11, timeoutSeconds: 30, discoveryTimeoutSeconds: 61 },
+      expected: ['evaluator.discoveryTimeoutSeconds: must be an integer from 1 to 60, got 61'],
+    },
+  ])('$rule', ({ evaluator, mutate, expected }) => {
+    // Act
+    const problems = problemsAfter((p) => {
+      p.evaluator = evaluator;
+      mutate?.(p);
+    });
+
+    // Assess
+    expect(problems).toEqual(expected);
+  });
+
+  it.each<{ case: string; evaluator: Props; mutate?: (p: Props) => void }>([
+    // 10 + 2 x 25 = 60 <= 60
+    { case: 'a discovery and two waves that fill the minute exactly', evaluator: { shards: 20, maxConcurrentShards: 10, reservedConcurrency: 11, timeoutSeconds: 25 } },
+    // 10 + 45 = 55 <= 60
+    { case: 'the sharded default timeout with one wave', evaluator: { shards: 10, maxConcurrentShards: 10, reservedConcurrency: 11 } },
+    // 2 x 30 = 60 <= 60 without a Discover step, and min(20, 10) = 10 executions suffice
+    { case: 'two waves of 30 s when every SLO lists its tenants', evaluator: { shards: 20, maxConcurrentShards: 10, reservedConcurrency: 10, timeoutSeconds: 30 }, mutate: listOnly },
+    // only meaningful when sharded: one shard ignores it (within its range)
+    { case: 'a discovery timeout with one shard', evaluator: { discoveryTimeoutSeconds: 60 } },
+  ])('accepts $case', ({ evaluator, mutate }) => {
+    // Act
+    const problems = problemsAfter((p) => {
+      p.evaluator = evaluator;
+      mutate?.(p);
+    });
+
+    // Assess
+    expect(problems).toEqual([]);
   });
 });
 

@@ -8,11 +8,13 @@ import { formatProblem } from '../../lib/config/errors';
 import { validateBurnwatchProps } from '../../lib/config/validate';
 import type { EvaluatorProps } from '../../lib/config/props';
 import { DISCOVERY_FAILED_ERROR, SHARD_OK } from '../../lib/constructs/evaluator-fanout';
+import { EVALUATOR_DEFAULTS } from '../../lib/config/defaults';
 import { validProps, validSlo } from '../config/fixtures';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-const SHARDED: EvaluatorProps = { shards: 8, maxConcurrentShards: 4, reservedConcurrency: 4, timeoutSeconds: 30 };
+// 2 waves after a 10 s discovery fit a 1-minute tick (10 + 2 x 25 = 60); one more execution for a discovery that outlives it.
+const SHARDED: EvaluatorProps = { shards: 8, maxConcurrentShards: 4, reservedConcurrency: 5, timeoutSeconds: 25 };
 
 function stackWith(evaluator: EvaluatorProps, slos = validProps().slos): { app: App; stack: BurnwatchStack; template: Template } {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -85,11 +87,31 @@ describe('EvaluatorFanout in the stack', () => {
       Next: 'EvaluateShards',
     });
     expect(discover.Retry).toEqual(definition.States.EvaluateShards.ItemProcessor.States.EvaluateShard.Retry);
-    // A failed discovery still runs the shards, then fails the tick, as a failed shard does.
+    // A failed or timed-out discovery (States.ALL takes States.Timeout) still runs the shards, then fails the tick.
     expect(discover.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.discovery', Next: 'EvaluateShards' }]);
-    expect(definition.States.AllShardsOk.Choices[0]).toEqual({ Variable: '$.discovery.Error', IsPresent: true, Next: 'DescribeDiscoveryFailure' });
+    expect(discover.Retry.flatMap((retry: { ErrorEquals: string[] }) => retry.ErrorEquals)).not.toContain('States.Timeout');
+    expect(definition.States.AllShardsOk.Choices[0]).toEqual({ Variable: '$.discovery.Error', IsPresent: true, Next: 'DiscoveryTimedOut' });
+    expect(definition.States.DiscoveryTimedOut.Choices).toEqual([{ Variable: '$.discovery.Error', StringEquals: 'States.Timeout', Next: 'DescribeDiscoveryTimeout' }]);
+    expect(definition.States.DiscoveryTimedOut.Default).toBe('DescribeDiscoveryFailure');
     expect(definition.States.DescribeDiscoveryFailure.Next).toBe('DiscoveryFailed');
+    expect(definition.States.DescribeDiscoveryTimeout.Next).toBe('DiscoveryFailed');
     expect(definition.States.DiscoveryFailed).toMatchObject({ Type: 'Fail', Error: DISCOVERY_FAILED_ERROR, CausePath: '$.cause' });
+  });
+
+  it.each([
+    { case: 'the default discovery timeout', evaluator: SHARDED, timeoutSeconds: EVALUATOR_DEFAULTS.discoveryTimeoutSeconds },
+    // 20 + 2 waves x 20 s = 60 s
+    { case: 'a given discovery timeout', evaluator: { ...SHARDED, discoveryTimeoutSeconds: 20, timeoutSeconds: 20 }, timeoutSeconds: 20 },
+  ])('waits for the discovery at most $timeoutSeconds s ($case), not a whole function timeout', ({ evaluator, timeoutSeconds }) => {
+    // Prepare
+    const { template } = stackWith(evaluator);
+
+    // Act
+    const { definition } = fanoutDefinition(template);
+
+    // Assess
+    expect(definition.States.Discover.TimeoutSeconds).toBe(timeoutSeconds);
+    expect(definition.TimeoutSeconds).toBe(60);
   });
 
   it('has no Discover state when every SLO lists its tenants', () => {
@@ -136,6 +158,41 @@ describe('EvaluatorFanout in the stack', () => {
       expect(calls[0]).toEqual({ time: '2026-11-25T12:00:00Z', discover: true });
       expect(calls.slice(1).map((call) => (call as { shard: { index: number } }).shard.index).sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
       expect(calls.slice(1).every((call) => (call as { time: string }).time === '2026-11-25T12:00:00Z' && !('discover' in (call as object)))).toBe(true);
+    });
+
+    describe('with the clock simulated', () => {
+      beforeEach(() => jest.useFakeTimers());
+      afterEach(() => jest.useRealTimers());
+
+      /** Runs a tick whose discovery answers after `answerAfterMs` (never when null), moving the clock 60 s on. */
+      const executeWithSlowDiscovery = async (answerAfterMs: number | null): Promise<{ calls: Json[]; output?: unknown; error?: Error }> => {
+        const discovered = { discoveredAt: 1_764_072_000_000, slos: [] };
+        const pending = execute(() => new Promise<Json>((resolve) => (answerAfterMs === null ? undefined : setTimeout(() => resolve(discovered), answerAfterMs))));
+        await jest.advanceTimersByTimeAsync(60_000);
+        return pending;
+      };
+
+      it('runs every shard, then fails the tick with EvaluatorDiscoveryFailed, when the discovery outlasts discoveryTimeoutSeconds', async () => {
+        // Act: the discovery never answers within the tick
+        const { calls, error } = await executeWithSlowDiscovery(null);
+
+        // Assess
+        expect(calls).toHaveLength(1 + 8);
+        const failure = `${error?.message} ${String((error as { cause?: unknown })?.cause)}`;
+        expect(failure).toContain(DISCOVERY_FAILED_ERROR);
+        expect(failure).toContain(`Tenant discovery did not finish within discoveryTimeoutSeconds (${EVALUATOR_DEFAULTS.discoveryTimeoutSeconds} s)`);
+        expect(failure).toContain(`results in shard order: ${JSON.stringify(Array(8).fill(SHARD_OK))}`);
+      });
+
+      it('waits for a discovery that answers within discoveryTimeoutSeconds', async () => {
+        // Act: one second before the 10 s timeout
+        const { calls, output, error } = await executeWithSlowDiscovery((EVALUATOR_DEFAULTS.discoveryTimeoutSeconds - 1) * 1000);
+
+        // Assess
+        expect(error).toBeUndefined();
+        expect(calls).toHaveLength(1 + 8);
+        expect(output).toEqual({ outcomes: [SHARD_OK], results: Array(8).fill(SHARD_OK), discovery: { discoveredAt: 1_764_072_000_000 } });
+      });
     });
 
     it('runs every shard, then fails the tick with EvaluatorDiscoveryFailed, when the discovery fails', async () => {
@@ -225,19 +282,21 @@ describe('evaluator.shards validation', () => {
     [{ shards: 1001 }, 'evaluator.shards: must be an integer from 1 to 1000, got 1001'],
     [{ maxConcurrentShards: 41 }, 'evaluator.maxConcurrentShards: must be an integer from 1 to 40, got 41'],
     [
+      // min(4, 4) shards plus a discovery that may outlive its timeout
       { shards: 4, maxConcurrentShards: 4, reservedConcurrency: 2 },
-      'evaluator.reservedConcurrency: must be at least min(shards, maxConcurrentShards) (4) so concurrent shards are not throttled, got 2',
+      'evaluator.reservedConcurrency: must be at least min(shards, maxConcurrentShards) + 1 (5) so concurrent shards are not throttled, also beside a tenant discovery that outlives discoveryTimeoutSeconds, got 2',
     ],
     [
-      { shards: 20, maxConcurrentShards: 10, reservedConcurrency: 10 },
-      'evaluator.timeoutSeconds: must be at most 30 with 20 shards run 10 at a time (2 waves must fit in min(scheduleMinutes x 60, 300) = 60 s); or raise maxConcurrentShards, got 55',
+      // 10 + 2 x 30 = 70 > 60; largest floor((60 - 10) / 2) = 25
+      { shards: 20, maxConcurrentShards: 10, reservedConcurrency: 11, timeoutSeconds: 30 },
+      'evaluator.timeoutSeconds: must be at most 25 with 20 shards run 10 at a time (discoveryTimeoutSeconds 10 + 2 waves x timeoutSeconds must fit in min(scheduleMinutes x 60, 300) = 60 s); or raise maxConcurrentShards or lower discoveryTimeoutSeconds, got 30',
     ],
   ])('reports %p', (evaluator, expected) => {
     // Act / Assess
     expect(problemsWith(evaluator)).toEqual([expected]);
   });
 
-  it.each([{ shards: 1 }, { shards: 10, maxConcurrentShards: 10, reservedConcurrency: 10 }, SHARDED])('accepts %p', (evaluator) => {
+  it.each([{ shards: 1 }, { shards: 10, maxConcurrentShards: 10, reservedConcurrency: 11 }, SHARDED])('accepts %p', (evaluator) => {
     // Act / Assess
     expect(problemsWith(evaluator as Record<string, unknown>)).toEqual([]);
   });

@@ -299,7 +299,8 @@ function stringLeaves(value: unknown, path: string, out: { path: string; value: 
 
 // ---------------------------------------------------------------------------------------------------------------
 
-const SHARDED: EvaluatorProps = { shards: 8, maxConcurrentShards: 4, reservedConcurrency: 4, timeoutSeconds: 30 };
+// 2 waves after a 10 s discovery fit a 1-minute tick (10 + 2 x 25 = 60); one more execution for a discovery that outlives it.
+const SHARDED: EvaluatorProps = { shards: 8, maxConcurrentShards: 4, reservedConcurrency: 5, timeoutSeconds: 25 };
 const PAGERDUTY_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:burnwatch/pagerduty-AbCdEf';
 
 function everythingOn(evaluator: EvaluatorProps): BurnwatchProps {
