@@ -31,7 +31,9 @@ import type {
 } from '@aws-sdk/client-cloudwatch';
 import { LocalCloudWatch } from '../lambda/adapters/local-cloudwatch';
 import { sleepMs } from '../lambda/adapters/retry';
+import { DatapointPacer } from '../lambda/adapters/datapoint-pacer';
 import {
+  GET_METRIC_DATA_DATAPOINT_QUOTA,
   MAX_DATAPOINTS_PER_CALL,
   MAX_QUERIES_PER_CALL,
   MAX_QUERY_ID_LENGTH,
@@ -39,6 +41,7 @@ import {
   referencedIds,
   rewriteIds,
 } from '../lambda/domain/query-plan';
+import type { DatapointRates } from '../lambda/domain/query-plan';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../lambda/domain/model';
 import type { SloDefinition } from '../lambda/domain/model';
 import { seededRandom } from '../cli/demo/scenario';
@@ -66,30 +69,25 @@ export interface BenchCloudWatchOptions {
   readonly maxDatapointsPerSecond?: DatapointQuota;
 }
 
-export interface DatapointQuota {
-  readonly recent: number;
-  readonly older: number;
-}
-
-/** AWS's default GetMetricData datapoints-per-second quotas (bench/quotas.ts names the sources). */
-export const DEFAULT_DATAPOINT_QUOTA: DatapointQuota = { recent: 180_000, older: 396_000 };
-
-/** StartTime within this of the call's end counts against the `recent` quota. */
-const RECENT_SPAN_MS = 3 * HOUR_MS;
+/** The account's datapoint quotas as the bench simulates them: by default AWS's (GET_METRIC_DATA_DATAPOINT_QUOTA). */
+export type DatapointQuota = DatapointRates;
+export const DEFAULT_DATAPOINT_QUOTA: DatapointQuota = GET_METRIC_DATA_DATAPOINT_QUOTA;
 
 /**
- * A token bucket per quota class, refilled continuously at its rate with one second of burst. A call is charged the
- * datapoints it can return (every returned query's periods in its range, what FILL(m, 0) returns) before it is
- * answered, and is throttled as a whole when they are not there, as a TPS-throttled call is.
+ * The quota as a service enforces it: a call is charged the datapoints it can return (every returned query's periods
+ * in its range, what FILL(m, 0) returns) before it is answered, and is throttled as a whole when they are not there,
+ * as a TPS-throttled call is. The buckets are the evaluator's pacer's (one per quota class, one second of burst),
+ * used the way a service refuses rather than waits.
  */
 class DatapointBuckets {
-  private readonly buckets = new Map<keyof DatapointQuota, { tokens: number; refilledAt: number }>();
+  private readonly buckets: DatapointPacer;
   throttled = 0;
 
   constructor(private readonly quota: DatapointQuota) {
     for (const [name, rate] of Object.entries(quota)) {
       if (!(rate > 0)) throw new RangeError(`maxDatapointsPerSecond.${name} must be greater than 0; got ${rate}`);
     }
+    this.buckets = new DatapointPacer(quota);
   }
 
   admit(input: GetMetricDataCommandInput): void {
@@ -98,24 +96,15 @@ class DatapointBuckets {
     if (!(end > start)) return; // the store refuses it with its own error
     const returned = (input.MetricDataQueries ?? []).filter((query) => query.ReturnData !== false);
     const cost = returned.reduce((sum, query) => sum + Math.ceil((end - start) / ((query.MetricStat?.Period ?? query.Period ?? 60) * 1000)), 0);
-    const kind: keyof DatapointQuota = end - start <= RECENT_SPAN_MS ? 'recent' : 'older';
-    const rate = this.quota[kind];
-    const now = Date.now();
-    const bucket = this.buckets.get(kind) ?? { tokens: rate, refilledAt: now };
-    bucket.tokens = Math.min(rate, bucket.tokens + ((now - bucket.refilledAt) / 1000) * rate);
-    bucket.refilledAt = now;
-    this.buckets.set(kind, bucket);
-    // A call larger than a second of quota would never pass; AWS's 100,800-datapoint call limit is below both rates.
-    if (bucket.tokens < Math.min(cost, rate)) {
-      this.throttled += 1;
-      throw new CloudWatchServiceException({
-        name: 'Throttling',
-        message: `Rate exceeded: GetMetricData is limited to ${rate} datapoints per second (${kind === 'recent' ? 'StartTime within 3 hours' : 'StartTime older than 3 hours'})`,
-        $fault: 'client',
-        $metadata: { httpStatusCode: 400 },
-      });
-    }
-    bucket.tokens -= cost;
+    if (this.buckets.tryTake(start, end, cost) === 0) return;
+    this.throttled += 1;
+    const kind = DatapointPacer.kindOf(start, end);
+    throw new CloudWatchServiceException({
+      name: 'Throttling',
+      message: `Rate exceeded: GetMetricData is limited to ${this.quota[kind]} datapoints per second (${kind === 'recent' ? 'StartTime within 3 hours' : 'StartTime older than 3 hours'})`,
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+    });
   }
 }
 

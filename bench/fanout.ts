@@ -17,6 +17,7 @@ import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { CloudWatchMetricSource } from '../lambda/adapters/cloudwatch-metric-source';
+import { pacing } from '../lambda/adapters/datapoint-pacer';
 import { MINUTE_MS } from '../lambda/domain/model';
 import type { IncidentWorkflowInput, WorkflowStarter } from '../lambda/ports';
 import { runEvaluatorTick, runTenantDiscovery } from '../lambda/handlers/evaluator';
@@ -289,7 +290,12 @@ export async function runFanout(options: FanoutOptions, prebuilt?: FanoutWorld):
         config: config.runtime,
         roster,
         deps: {
-          metrics: new CloudWatchMetricSource(cw.client(), { maxConcurrentRequests: config.runtime.evaluator.maxConcurrentRequests, logger: log }),
+          // Each shard's container paces itself to its share of the account's datapoint quotas, as the Lambda does.
+          metrics: new CloudWatchMetricSource(cw.client(), {
+            maxConcurrentRequests: config.runtime.evaluator.maxConcurrentRequests,
+            logger: log,
+            ...pacing(config.runtime.evaluator.datapointsPerSecond),
+          }),
           store,
           workflow,
           log,

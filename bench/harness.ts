@@ -9,6 +9,7 @@
  * share the account's; `measureTicks` already takes any runner.
  */
 import { CloudWatchMetricSource } from '../lambda/adapters/cloudwatch-metric-source';
+import { pacing } from '../lambda/adapters/datapoint-pacer';
 import { DynamoStateStore } from '../lambda/adapters/dynamo-state-store';
 import { MINUTE_MS } from '../lambda/domain/model';
 import type { Log, StateStore, WorkflowStarter } from '../lambda/ports';
@@ -175,7 +176,11 @@ interface EmfTally {
 function burnwatchRunner(world: World, emf: EmfTally): TickRunner {
   const { config, cw, store, log } = world;
   const deps: EvaluatorDeps = {
-    metrics: new CloudWatchMetricSource(cw.client(), { maxConcurrentRequests: config.runtime.evaluator.maxConcurrentRequests, logger: log }),
+    metrics: new CloudWatchMetricSource(cw.client(), {
+      maxConcurrentRequests: config.runtime.evaluator.maxConcurrentRequests,
+      logger: log,
+      ...pacing(config.runtime.evaluator.datapointsPerSecond),
+    }),
     store,
     workflow: noIncidents,
     log,

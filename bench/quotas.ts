@@ -15,6 +15,8 @@
  *               most 40 iterations at once; an Express execution runs at most 5 minutes.
  */
 
+import { GET_METRIC_DATA_DATAPOINT_QUOTA } from '../lambda/domain/query-plan';
+
 export const QUOTAS_CHECKED_ON = '2026-11-25';
 
 export interface AccountQuotas {
@@ -32,7 +34,7 @@ export interface AccountQuotas {
 
 export const DEFAULT_QUOTAS: AccountQuotas = {
   getMetricDataTps: 500,
-  getMetricDataDatapointsPerSecond: 396_000,
+  getMetricDataDatapointsPerSecond: GET_METRIC_DATA_DATAPOINT_QUOTA.older,
   listMetricsTps: 25,
   listMetricsPageSize: 500,
   lambdaConcurrentExecutions: 1_000,

@@ -18,6 +18,7 @@ import { discoveryMetric, planCountQueries, type QueryBatch, type SeriesSide } f
 import { parseSliSeries, type RawSeries } from '../domain/series-parse';
 import type { CountsRequest, CountsResult, FetchStats, Log, MetricSource } from '../ports';
 import { mapWithConcurrency } from './concurrency';
+import type { DatapointPacer } from './datapoint-pacer';
 import { createLogger } from './powertools-log';
 import { isRetryableAwsError, isThrottlingError, sleepMs, withRetry, type RetryOptions } from './retry';
 
@@ -36,6 +37,12 @@ export interface CloudWatchMetricSourceOptions {
   readonly random?: () => number;
   /** @default a Powertools Logger with service name `burnwatch-metric-source` */
   readonly logger?: Log;
+  /**
+   * Waits, before each GetMetricData call, until the datapoints it can return fit the account's datapoints-per-second
+   * quota share (the evaluator's); without it calls go out as fast as `maxConcurrentRequests` allows.
+   * @default - no pacing
+   */
+  readonly pacer?: DatapointPacer;
 }
 
 /** CloudWatch answered with a page token it had already given, so paging would never end. */
@@ -78,6 +85,7 @@ export class CloudWatchMetricSource implements MetricSource {
   private readonly maxConcurrentRequests: number;
   private readonly retry: Omit<RetryOptions, 'onRetry'>;
   private readonly log: Log;
+  private readonly pacer: DatapointPacer | null;
 
   constructor(
     private readonly client: CloudWatchClient,
@@ -93,6 +101,7 @@ export class CloudWatchMetricSource implements MetricSource {
       isRetryable: isRetryableAwsError,
     };
     this.log = options.logger ?? createLogger('burnwatch-metric-source').log;
+    this.pacer = options.pacer ?? null;
   }
 
   async fetchCounts(request: CountsRequest): Promise<CountsResult> {
@@ -140,6 +149,9 @@ export class CloudWatchMetricSource implements MetricSource {
   private async runBatch(batch: QueryBatch, request: CountsRequest, stats: FetchStats): Promise<BatchOutcome> {
     const merged = new Map<string, MergedResult>();
     try {
+      // Every returned query can return one datapoint per period of the range (FILL(m, 0) does).
+      const points = Math.ceil((request.to - request.from) / (request.periodSeconds * 1000));
+      await this.pacer?.take(request.from, request.to, batch.returned.size * points);
       await this.paginate('GetMetricData', async (nextToken) => {
         const output: GetMetricDataCommandOutput = await this.send(
           () =>

@@ -5,6 +5,7 @@
  * Time is always epoch milliseconds (UTC) in the domain; ISO-8601 strings only at the edges (alerts, files).
  */
 
+import type { DatapointRates } from './query-plan';
 export type Severity = 'page' | 'ticket';
 /** A tenant's alert level for one SLO: `ok`, or the highest severity currently firing. */
 export type AlertLevel = 'ok' | Severity;
@@ -172,6 +173,12 @@ export interface EvaluatorSettings {
    * The stack sets it (per shard); absent, a cold tick reads every tenant at once (the demo, most tests).
    */
   readonly warmupDatapointsPerTick?: number;
+  /**
+   * The GetMetricData datapoints per second this invocation paces its reads to: its share of the account's quotas
+   * (GET_METRIC_DATA_DATAPOINT_QUOTA), so a warm-up waits for quota instead of being throttled into failures.
+   * The stack sets it; absent, reads are not paced (the demo, most tests).
+   */
+  readonly datapointsPerSecond?: DatapointRates;
 }
 
 export interface RuntimeConfig {

@@ -10,6 +10,23 @@ import type { MetricDefinition, RatioSli, SloDefinition, ThresholdSli } from './
 export const MAX_QUERIES_PER_CALL = 500;
 /** At most this many datapoints returned by one GetMetricData call. */
 export const MAX_DATAPOINTS_PER_CALL = 100_800;
+
+/** GetMetricData datapoints per second for one account and Region, by how far back a call's StartTime is. */
+export interface DatapointRates {
+  /** StartTime within 3 hours of now. */
+  readonly recent: number;
+  /** StartTime more than 3 hours back. */
+  readonly older: number;
+}
+
+/**
+ * CloudWatch's GetMetricData datapoints-per-second quotas (not adjustable; the CloudWatch quotas page and the
+ * Knowledge Center article on GetMetricData): what every caller in the account and Region shares.
+ */
+export const GET_METRIC_DATA_DATAPOINT_QUOTA: DatapointRates = { recent: 180_000, older: 396_000 };
+
+/** A call whose StartTime is at most this long before its EndTime counts against the `recent` quota. */
+export const RECENT_START_MS = 3 * 60 * 60 * 1000;
 /** CloudWatch query ids: a lowercase letter first, then letters, digits and underscores. */
 export const QUERY_ID_PATTERN = /^[a-z][a-zA-Z0-9_]*$/;
 export const MAX_QUERY_ID_LENGTH = 255;

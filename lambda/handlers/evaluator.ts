@@ -14,6 +14,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import { CloudWatchMetricSource } from '../adapters/cloudwatch-metric-source';
+import { pacing } from '../adapters/datapoint-pacer';
 import { DynamoStateStore } from '../adapters/dynamo-state-store';
 import { DynamoTenantRoster } from '../adapters/dynamo-tenant-roster';
 import { SfnWorkflowStarter } from '../adapters/sfn-workflow-starter';
@@ -270,7 +271,11 @@ function wire(): LambdaWiring {
     config,
     roster: new DynamoTenantRoster(doc, tableName),
     deps: {
-      metrics: new CloudWatchMetricSource(cloudwatch, { maxConcurrentRequests: config.evaluator.maxConcurrentRequests }),
+      metrics: new CloudWatchMetricSource(cloudwatch, {
+        maxConcurrentRequests: config.evaluator.maxConcurrentRequests,
+        // Module scope, so the bucket carries over from one warm invocation to the next as the quota does.
+        ...pacing(config.evaluator.datapointsPerSecond),
+      }),
       store: new DynamoStateStore(doc, tableName),
       workflow: new SfnWorkflowStarter(new SFNClient({}), workflowArn),
       log,

@@ -45,6 +45,7 @@ export const EVALUATOR_DEFAULTS: Readonly<Required<EvaluatorProps>> = {
   discoveryTimeoutSeconds: 10,
   // About 15 s of the default GetMetricData quota (396,000 datapoints/s): 2,600 cold tenants of 2,300 datapoints per tick.
   warmupDatapointsPerTick: 6_000_000,
+  getMetricDataQuotaShare: 0.8,
 };
 
 /**

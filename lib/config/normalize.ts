@@ -26,6 +26,8 @@ import type {
   ThresholdSliProps,
 } from './props';
 import { resolveBurnRateRules } from './rules';
+import { GET_METRIC_DATA_DATAPOINT_QUOTA } from '../../lambda/domain/query-plan';
+import type { DatapointRates } from '../../lambda/domain/query-plan';
 import { assertValidBurnwatchProps, defaultTrafficGuard } from './validate';
 import type { AlertsProps } from './alerts';
 import { normalizeWorkflowProps } from './workflow';
@@ -186,6 +188,16 @@ function withEvaluatorDefaults(evaluator: EvaluatorProps | undefined): Required<
   return merged;
 }
 
+/**
+ * One invocation's part of the account's GetMetricData datapoint quotas: the configured share, split evenly over the
+ * invocations that run at once (the Map runs at most maxConcurrentShards shards together).
+ */
+function datapointShare(evaluator: Required<EvaluatorProps>): DatapointRates {
+  const concurrent = evaluator.shards > 1 ? Math.min(evaluator.shards, evaluator.maxConcurrentShards) : 1;
+  const part = (rate: number): number => Math.max(1, Math.floor((rate * evaluator.getMetricDataQuotaShare) / concurrent));
+  return { recent: part(GET_METRIC_DATA_DATAPOINT_QUOTA.recent), older: part(GET_METRIC_DATA_DATAPOINT_QUOTA.older) };
+}
+
 /** Validates (throwing one `BurnwatchConfigError` with every problem), then applies every documented default. */
 export function normalizeBurnwatchProps(props: BurnwatchProps, source?: string): NormalizedBurnwatchConfig {
   assertValidBurnwatchProps(props, source);
@@ -201,6 +213,7 @@ export function normalizeBurnwatchProps(props: BurnwatchProps, source?: string):
     // The budget is per tick across the deployment: every shard of a tick reads within the same minute against the
     // same account-wide GetMetricData quota, so each invocation gets an equal share (validation keeps it >= 10).
     warmupDatapointsPerTick: Math.floor(evaluator.warmupDatapointsPerTick / evaluator.shards),
+    datapointsPerSecond: datapointShare(evaluator),
   };
   return {
     runtime: { schemaVersion: 1, slos: props.slos.map(normalizeSlo), evaluator: settings },

@@ -430,4 +430,13 @@ export interface EvaluatorProps {
    * @default 6000000
    */
   readonly warmupDatapointsPerTick?: number;
+  /**
+   * Share (greater than 0, at most 1) of the account's GetMetricData datapoints-per-second quotas (180,000 a second
+   * for a StartTime within 3 hours, 396,000 for older ones; not adjustable) that the evaluator paces its reads to.
+   * The invocations that run at once (one, or `min(shards, maxConcurrentShards)`) get an equal part each, so a cold
+   * start's reads wait for quota instead of being throttled until tenants fail. The rest is left to dashboards and
+   * other tools in the account.
+   * @default 0.8
+   */
+  readonly getMetricDataQuotaShare?: number;
 }

@@ -75,6 +75,7 @@ export const EVALUATOR_RULES: Readonly<Record<keyof EvaluatorProps, NumberRule>>
   // At least 10,000 also gives each of at most 1,000 shards a positive share (floor(value / shards) >= 10); the
   // evaluator warms one tenant per tick even when its share is smaller than one tenant's history.
   warmupDatapointsPerTick: { integer: true, min: 10_000, max: 1_000_000_000 },
+  getMetricDataQuotaShare: { min: 0, minExclusive: true, max: 1 },
 };
 
 /** An Express execution runs at most 5 minutes: every shard of a tick must finish within it. */

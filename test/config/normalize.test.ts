@@ -30,6 +30,8 @@ describe('normalizeBurnwatchProps', () => {
       groupingTenantShare: 0.5,
       // 6,000,000 datapoints: about 15 s of the default 396,000 datapoints/s GetMetricData quota, all to the one shard
       warmupDatapointsPerTick: 6_000_000,
+      // 80 % of the account's GetMetricData quotas (180,000 and 396,000 datapoints/s), all to the one invocation
+      datapointsPerSecond: { recent: 144_000, older: 316_800 },
     });
     expect(evaluatorFunction).toEqual({ scheduleMinutes: 1, timeoutSeconds: 55, reservedConcurrency: 1, memorySize: 1024 });
   });
@@ -170,6 +172,25 @@ describe('normalizeBurnwatchProps', () => {
 
     // Assess
     expect(runtime.evaluator.warmupDatapointsPerTick).toBe(perInvocation);
+  });
+
+  // The invocations running at once share the configured part of the account's 180,000 / 396,000 datapoints/s.
+  it.each([
+    { case: 'one invocation takes 80 % by default', evaluator: {}, rates: { recent: 144_000, older: 316_800 } },
+    { case: 'a share of 0.5 halves the quotas', evaluator: { getMetricDataQuotaShare: 0.5 }, rates: { recent: 90_000, older: 198_000 } },
+    { case: '4 shards, all at once, take a quarter of 80 % each', evaluator: { shards: 4, reservedConcurrency: 5 }, rates: { recent: 36_000, older: 79_200 } },
+    // 20 shards run 10 at a time: a tenth of 80 % each, whatever the shard count
+    {
+      case: '20 shards run 10 at a time take a tenth of 80 % each',
+      evaluator: { shards: 20, maxConcurrentShards: 10, reservedConcurrency: 11, timeoutSeconds: 25 },
+      rates: { recent: 14_400, older: 31_680 },
+    },
+  ])('$case', ({ evaluator, rates }) => {
+    // Act
+    const { runtime } = normalizeBurnwatchProps(validProps({ evaluator }));
+
+    // Assess
+    expect(runtime.evaluator.datapointsPerSecond).toEqual(rates);
   });
 
   // A sharded tick first waits up to discoveryTimeoutSeconds (10) for the discovery: 10 + 45 fits a 1-minute tick, 10 + 55 would not.

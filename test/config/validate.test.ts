@@ -320,6 +320,8 @@ describe('validateBurnwatchProps', () => {
     { field: 'historyTtlDays', value: 0.5, allowed: 'must be an integer from 1 to 3650' },
     { field: 'groupingIntervalMinutes', value: -5, allowed: 'must be an integer from 0 to 1440' },
     { field: 'groupingTenantShare', value: 0, allowed: 'must be a number > 0 and <= 1' },
+    { field: 'getMetricDataQuotaShare', value: 0, allowed: 'must be a number > 0 and <= 1' },
+    { field: 'getMetricDataQuotaShare', value: 1.2, allowed: 'must be a number > 0 and <= 1' },
     { field: 'timeoutSeconds', value: 901, allowed: 'must be an integer from 1 to 900' },
     { field: 'timeoutSeconds', value: 0, allowed: 'must be an integer from 1 to 900' },
     { field: 'reservedConcurrency', value: 0, allowed: 'must be an integer from 1 to 1000' },
