@@ -43,8 +43,8 @@ export const EVALUATOR_DEFAULTS: Readonly<Required<EvaluatorProps>> = {
   shards: 1,
   maxConcurrentShards: 10,
   discoveryTimeoutSeconds: 10,
-  // About 15 s of the default GetMetricData quota (396,000 datapoints/s): 2,600 cold tenants of 2,300 datapoints per tick.
-  warmupDatapointsPerTick: 6_000_000,
+  // About 16 s of 80 % of the GetMetricData quota (396,000 datapoints/s): 2,190 cold tenants of 2,280 datapoints per tick.
+  warmupDatapointsPerTick: 5_000_000,
   getMetricDataQuotaShare: 0.8,
 };
 

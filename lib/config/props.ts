@@ -422,12 +422,13 @@ export interface EvaluatorProps {
    * Datapoints a tick may read, across all shards of the deployment, to fill cold caches (10,000 to 1,000,000,000):
    * after a deploy or on a new Lambda instance every tenant's whole fine horizon (about 7 hours of 1-minute counts)
    * and hourly period series (30 days) must be read, about 2,300 datapoints per tenant. Tenants beyond the budget
-   * wait for a later tick (alerting tenants first) and are counted in the `TenantsWarming` metric. The default is
-   * about 15 s of the default GetMetricData quota of 396,000 datapoints per second, so a cold tick's reads fit in
-   * the default timeout. A cold start of N tenants takes about `ceil(N x 2,300 / warmupDatapointsPerTick)`
-   * ticks (10,000 tenants: 4); raise it together with a GetMetricData quota increase. Each shard gets an equal share
+   * wait for a later tick (alerting tenants first) and are counted in the `TenantsWarming` metric. Reads are paced
+   * to `getMetricDataQuotaShare` of the account's 396,000 datapoints per second (for a StartTime over 3 hours back,
+   * as cold reads are): the default takes about 16 s of the default 80 % share, so a warm-up tick stays within
+   * 20 s. A cold start of N tenants takes about `ceil(N x 2,300 / warmupDatapointsPerTick)` ticks (10,000 tenants:
+   * 5; 100,000: 46); raise both together to warm faster. Each shard gets an equal share
    * (`floor(warmupDatapointsPerTick / shards)`).
-   * @default 6000000
+   * @default 5000000
    */
   readonly warmupDatapointsPerTick?: number;
   /**

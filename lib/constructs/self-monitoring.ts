@@ -104,9 +104,9 @@ export const DURATION_PERIODS = { datapointsToAlarm: 3, evaluationPeriods: 5 } a
 /** Failed tenants alarm after this long in a row: a single bad tick is noise, five minutes of it is a broken SLI. */
 export const TENANTS_FAILED_FOR = Duration.minutes(5);
 /**
- * Warming tenants alarm after this long in a row. A cold start of N tenants takes about ceil(N x 2,300 / 6,000,000)
- * ticks at the default warm-up budget: 4 for 10,000 tenants, so half an hour of 1-minute ticks is far beyond a normal
- * cold start there; about 40 for 100,000, which alarms on purpose: tenants go unwatched that long after every cold start.
+ * Warming tenants alarm after this long in a row. A cold start of N tenants takes about ceil(N x 2,300 / 5,000,000)
+ * ticks at the default warm-up budget: 5 for 10,000 tenants, so half an hour of 1-minute ticks is far beyond a normal
+ * cold start there; about 46 for 100,000, which alarms on purpose: tenants go unwatched that long after every cold start.
  * A budget too small for the tenant count (or caches lost every tick) never finishes warming and keeps it in alarm.
  */
 export const TENANTS_WARMING_FOR = Duration.minutes(30);

@@ -28,8 +28,8 @@ describe('normalizeBurnwatchProps', () => {
       historyTtlDays: 35,
       groupingIntervalMinutes: 5,
       groupingTenantShare: 0.5,
-      // 6,000,000 datapoints: about 15 s of the default 396,000 datapoints/s GetMetricData quota, all to the one shard
-      warmupDatapointsPerTick: 6_000_000,
+      // 5,000,000 datapoints: about 16 s at 80 % of the 396,000 datapoints/s GetMetricData quota, all to the one shard
+      warmupDatapointsPerTick: 5_000_000,
       // 80 % of the account's GetMetricData quotas (180,000 and 396,000 datapoints/s), all to the one invocation
       datapointsPerSecond: { recent: 144_000, older: 316_800 },
     });
@@ -154,9 +154,9 @@ describe('normalizeBurnwatchProps', () => {
   // Every shard of a tick reads in the same minute against one account quota: each gets floor(budget / shards).
   it.each([
     { case: 'an explicit budget with one shard keeps it whole', evaluator: { warmupDatapointsPerTick: 20_000_000 }, perInvocation: 20_000_000 },
-    { case: 'the default budget over 4 shards gives each a quarter', evaluator: { shards: 4, reservedConcurrency: 5 }, perInvocation: 1_500_000 },
-    // 6,000,000 / 7 = 857,142.86: rounded down so the shards together never exceed the budget
-    { case: 'the default budget over 7 shards rounds each share down', evaluator: { shards: 7, reservedConcurrency: 8 }, perInvocation: 857_142 },
+    { case: 'the default budget over 4 shards gives each a quarter', evaluator: { shards: 4, reservedConcurrency: 5 }, perInvocation: 1_250_000 },
+    // 5,000,000 / 7 = 714,285.71: rounded down so the shards together never exceed the budget
+    { case: 'the default budget over 7 shards rounds each share down', evaluator: { shards: 7, reservedConcurrency: 8 }, perInvocation: 714_285 },
     {
       case: 'the smallest budget over the most shards still gives each a positive share',
       // 1,000 shards in 25 waves of 40 must fit a 5-minute tick after the 10 s discovery: 10 + 25 x 11 s = 285 s <= 300 s
