@@ -27,6 +27,8 @@ import { fineHorizonMinutes, newEvaluatorCache } from '../lambda/usecases/evalua
 import type { EvaluatorCache } from '../lambda/usecases/evaluate-tick';
 import { DISCOVER_STATE, EvaluatorFanout } from '../lib/constructs/evaluator-fanout';
 import type { EvaluatorFanoutSettings } from '../lib/config/normalize';
+import { EVALUATOR_DEFAULTS } from '../lib/config/defaults';
+import type { EvaluatorProps } from '../lib/config/props';
 import { ensurePromiseWithResolvers, LOCAL_ACCOUNT, LOCAL_REGION, WorkflowDefinitionError } from '../cli/local/workflow-runner';
 import type { Json } from '../cli/local/workflow-runner';
 import { BenchCloudWatch, loadProfiles, loadWindow, trafficProfiles } from './cloudwatch';
@@ -204,9 +206,29 @@ export interface FanoutWorld {
   readonly roster: MemoryTenantRoster;
 }
 
+/**
+ * The evaluator props of a deployment with these shards, so each shard gets what a deployed one would: its part of
+ * the warm-up budget and of the datapoint quotas. A 5-minute schedule (300 s) and the largest timeout its waves allow
+ * only make the config valid for any shard count; the run's own execution timeout is FanoutOptions.timeoutSeconds.
+ */
+export function shardedEvaluator(shards: number, maxConcurrentShards: number): EvaluatorProps {
+  if (shards === 1) return {};
+  const waves = Math.ceil(shards / maxConcurrentShards);
+  const discoveryTimeoutSeconds = EVALUATOR_DEFAULTS.discoveryTimeoutSeconds;
+  return {
+    shards,
+    maxConcurrentShards,
+    reservedConcurrency: Math.min(shards, maxConcurrentShards) + 1,
+    scheduleMinutes: 5,
+    timeoutSeconds: Math.max(1, Math.floor((300 - discoveryTimeoutSeconds) / waves)),
+  };
+}
+
 /** The bench's world (bench/harness.ts builds the same for one invocation), with optional burning tenants. */
-export async function buildFanoutWorld(options: Pick<FanoutOptions, 'tenants' | 'latency' | 'maxTps' | 'maxDps' | 'profiles' | 'seed' | 'burningTenants' | 'minutes'>): Promise<FanoutWorld> {
-  const config = benchConfig();
+export async function buildFanoutWorld(
+  options: Pick<FanoutOptions, 'tenants' | 'shards' | 'maxConcurrentShards' | 'latency' | 'maxTps' | 'maxDps' | 'profiles' | 'seed' | 'burningTenants' | 'minutes'>,
+): Promise<FanoutWorld> {
+  const config = benchConfig(shardedEvaluator(options.shards, options.maxConcurrentShards));
   const { slo, runtime } = config;
   const tenants = tenantIds(options.tenants);
   const burning = new Set(options.burningTenants ?? []);

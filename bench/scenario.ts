@@ -9,6 +9,7 @@ import { lastHeartbeatBefore } from '../lambda/domain/alert-state';
 import { mapWithConcurrency } from '../lambda/adapters/concurrency';
 import { normalizeBurnwatchProps } from '../lib/config/normalize';
 import type { EvaluatorFunctionSettings } from '../lib/config/normalize';
+import type { EvaluatorProps } from '../lib/config/props';
 import type { SliMetricNames } from './cloudwatch';
 
 /** A Monday at 14:00 UTC: daytime traffic; the hour boundary is where the hourly refresh falls. */
@@ -29,9 +30,13 @@ export interface BenchConfig {
   readonly evaluatorFunction: EvaluatorFunctionSettings;
 }
 
-/** The config a user gets by writing only the SLO: every other field takes its documented default. */
-export function benchConfig(): BenchConfig {
+/**
+ * The config a user gets by writing only the SLO: every other field takes its documented default, except the
+ * evaluator settings given (a sharded run's), which normalize as a user's would (per-shard budgets and quota shares).
+ */
+export function benchConfig(evaluator: EvaluatorProps = {}): BenchConfig {
   const normalized = normalizeBurnwatchProps({
+    evaluator,
     slos: [
       {
         name: 'api-availability',

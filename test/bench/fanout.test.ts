@@ -2,10 +2,10 @@ import { newEvaluatorCache, evaluateTick } from '../../lambda/usecases/evaluate-
 import type { TenantAlertState } from '../../lambda/domain/model';
 import { CloudWatchMetricSource } from '../../lambda/adapters/cloudwatch-metric-source';
 import { DISCOVERY_FAILED_ERROR, SHARDS_FAILED_ERROR } from '../../lib/constructs/evaluator-fanout';
-import { buildFanoutWorld, FanoutOptionError, runFanout } from '../../bench/fanout';
+import { buildFanoutWorld, FanoutOptionError, runFanout, shardedEvaluator } from '../../bench/fanout';
 import type { FanoutOptions } from '../../bench/fanout';
 import { tenantCapacity, DEFAULT_QUOTAS } from '../../bench/quotas';
-import { BENCH_START } from '../../bench/scenario';
+import { BENCH_START, benchConfig } from '../../bench/scenario';
 
 const BURNING = ['tenant-007', 'tenant-042', 'tenant-123', 'tenant-188'];
 
@@ -197,5 +197,22 @@ describe('tenantCapacity', () => {
     // Assess: 396,000 x 60 / 10 = 2,376,000 datapoints-bound; 40 x 100 x 10 = 40,000 shard-bound
     expect(Object.keys(capacity.bounds)).not.toContain('ListMetrics TPS');
     expect(capacity).toMatchObject({ largest: 40_000, bindingBound: 'shard throughput' });
+  });
+});
+
+describe('the sharded config a fan-out run evaluates with', () => {
+  it.each([
+    // shards, at once: warm-up 5,000,000 / shards; datapoints 80 % of 180,000 / 396,000 over the shards at once
+    [1, 10, 5_000_000, { recent: 144_000, older: 316_800 }],
+    [4, 2, 1_250_000, { recent: 72_000, older: 158_400 }],
+    [40, 10, 125_000, { recent: 14_400, older: 31_680 }],
+    [40, 40, 125_000, { recent: 3_600, older: 7_920 }],
+  ])('gives each of %d shards run %d at once a warm-up budget of %d and its part of the datapoint quotas', (shards, atOnce, budget, rates) => {
+    // Act
+    const { runtime } = benchConfig(shardedEvaluator(shards, atOnce));
+
+    // Assess
+    expect(runtime.evaluator.warmupDatapointsPerTick).toBe(budget);
+    expect(runtime.evaluator.datapointsPerSecond).toEqual(rates);
   });
 });
