@@ -60,6 +60,8 @@ export interface FanoutHooks {
   beforeShard?(shard: ShardSpec, minute: number): void | Promise<void>;
   /** Runs inside the discovery invocation before it lists tenants; throwing fails it (and so the tick). */
   beforeDiscover?(minute: number): void | Promise<void>;
+  /** Runs after each tick with its figures (the command line prints progress from it). */
+  afterTick?(tick: FanoutTick): void;
 }
 
 export interface FanoutOptions {
@@ -448,6 +450,7 @@ export async function runFanout(options: FanoutOptions, prebuilt?: FanoutWorld):
       workflowStarts: workflow.started.slice(starts),
       withinMinute: error === null && wallMs <= 60_000,
     });
+    options.hooks?.afterTick?.(ticks[ticks.length - 1] as FanoutTick);
   }
   return {
     tenants: options.tenants,

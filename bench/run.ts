@@ -541,6 +541,14 @@ async function fanoutMode(cli: CliOptions): Promise<void> {
     seed: cli.seed,
     minutes: cli.minutes,
     timeoutSeconds: cli.fanoutTimeoutSeconds,
+    hooks: {
+      afterTick: (tick) =>
+        progress(
+          `    tick at minute ${tick.minute}: ${tick.succeeded ? 'succeeded' : `FAILED (${tick.error ?? ''})`}, wall ${(tick.wallMs / 1000).toFixed(1)} s, ` +
+            `CPU ${(tick.cpuMs / 1000).toFixed(1)} s, ${tick.getMetricDataCalls} calls, ${tick.throttled} throttled, ` +
+            `${tick.tenantsEvaluated} evaluated, ${tick.tenantsWarming} warming`,
+        ),
+    },
   });
   const simulated = { ...DEFAULT_QUOTAS, getMetricDataTps: cli.maxTps, listMetricsTps: cli.maxTps };
   if (cli.json) {
