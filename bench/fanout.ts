@@ -20,12 +20,12 @@ import { CloudWatchMetricSource } from '../lambda/adapters/cloudwatch-metric-sou
 import { pacing } from '../lambda/adapters/datapoint-pacer';
 import { MINUTE_MS } from '../lambda/domain/model';
 import type { IncidentWorkflowInput, WorkflowStarter } from '../lambda/ports';
-import { runEvaluatorTick, runTenantDiscovery } from '../lambda/handlers/evaluator';
+import { runEvaluatorTick, runRosterCheck, runTenantDiscovery } from '../lambda/handlers/evaluator';
 import type { EvaluatorWiring } from '../lambda/handlers/evaluator';
 import type { ShardSpec } from '../lambda/domain/shards';
 import { fineHorizonMinutes, newEvaluatorCache } from '../lambda/usecases/evaluate-tick';
 import type { EvaluatorCache } from '../lambda/usecases/evaluate-tick';
-import { DISCOVER_STATE, EvaluatorFanout } from '../lib/constructs/evaluator-fanout';
+import { DISCOVER_STATE, EvaluatorFanout, LIST_TENANTS_BESIDE_STATE, LIST_TENANTS_FIRST_STATE } from '../lib/constructs/evaluator-fanout';
 import type { EvaluatorFanoutSettings } from '../lib/config/normalize';
 import { EVALUATOR_DEFAULTS } from '../lib/config/defaults';
 import type { EvaluatorProps } from '../lib/config/props';
@@ -283,12 +283,12 @@ export async function runFanout(options: FanoutOptions, prebuilt?: FanoutWorld):
     definition.TimeoutSeconds = options.timeoutSeconds;
     // A Task without TimeoutSeconds times out after 60 s under the States Language (the local runner applies it);
     // in AWS the evaluator function's own timeout bounds it. Raised with the execution's, to measure beyond.
-    const task = (definition.States.EvaluateShards as { ItemProcessor?: { States: Record<string, { TimeoutSeconds?: number }> } }).ItemProcessor?.States[SHARD_TASK_STATE];
-    const discover = definition.States[DISCOVER_STATE] as { TimeoutSeconds?: number } | undefined;
-    if (task === undefined) throw new WorkflowDefinitionError(`the fan-out definition has no ${SHARD_TASK_STATE} state in its Map`);
-    if (discover === undefined) throw new WorkflowDefinitionError(`the fan-out definition has no ${DISCOVER_STATE} state`);
-    task.TimeoutSeconds = options.timeoutSeconds;
-    discover.TimeoutSeconds = options.timeoutSeconds;
+    // The shard task sits in the Map, itself a branch of the Parallel that runs the listing beside it.
+    for (const name of [SHARD_TASK_STATE, LIST_TENANTS_FIRST_STATE, LIST_TENANTS_BESIDE_STATE]) {
+      const task = findState(definition.States as Record<string, NestedState>, name);
+      if (task === undefined) throw new WorkflowDefinitionError(`the fan-out definition has no ${name} state`);
+      task.TimeoutSeconds = options.timeoutSeconds;
+    }
   }
   const machine = new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
 
@@ -350,6 +350,14 @@ export async function runFanout(options: FanoutOptions, prebuilt?: FanoutWorld):
     }
   };
 
+  // The roster check; a tick that lists nothing records it as its discovery, which listed nothing.
+  const check = async (input: Json): Promise<Json> => {
+    const started = performance.now();
+    const result = await runRosterCheck(input, BENCH_START + tickMinute * MINUTE_MS, { config: config.runtime, deps: { log }, roster });
+    if (!result.due) discovery = { wallMs: performance.now() - started, listed: null, error: null };
+    return { ...result };
+  };
+
   const evaluateShard = (input: Json): Promise<Json> => {
     const invocation = invokeShard(input, tickMinute, shardRuns);
     running.add(invocation);
@@ -408,8 +416,13 @@ export async function runFanout(options: FanoutOptions, prebuilt?: FanoutWorld):
       { time: new Date(BENCH_START + minute * MINUTE_MS).toISOString() },
       {
         overrides: {
-          taskResourceLocalHandlers: { [DISCOVER_STATE]: discover, [SHARD_TASK_STATE]: evaluateShard },
-          retryIntervalOverrides: { [DISCOVER_STATE]: 0, [SHARD_TASK_STATE]: 0 },
+          taskResourceLocalHandlers: {
+            [DISCOVER_STATE]: check,
+            [LIST_TENANTS_FIRST_STATE]: discover,
+            [LIST_TENANTS_BESIDE_STATE]: discover,
+            [SHARD_TASK_STATE]: evaluateShard,
+          },
+          retryIntervalOverrides: { [DISCOVER_STATE]: 0, [LIST_TENANTS_FIRST_STATE]: 0, [LIST_TENANTS_BESIDE_STATE]: 0, [SHARD_TASK_STATE]: 0 },
         },
       },
     );
@@ -498,4 +511,23 @@ export function capacityOf(run: FanoutRun, tick: FanoutTick, quotas: AccountQuot
     },
     quotas,
   );
+}
+
+interface NestedState {
+  TimeoutSeconds?: number;
+  Branches?: { States: Record<string, NestedState> }[];
+  ItemProcessor?: { States: Record<string, NestedState> };
+}
+
+/** The state named `name`, at the top level or inside a Parallel's branches or a Map's item processor. */
+function findState(states: Record<string, NestedState>, name: string): NestedState | undefined {
+  const found = states[name];
+  if (found) return found;
+  for (const state of Object.values(states)) {
+    for (const nested of [...(state.Branches ?? []), ...(state.ItemProcessor ? [state.ItemProcessor] : [])]) {
+      const inner = findState(nested.States, name);
+      if (inner) return inner;
+    }
+  }
+  return undefined;
 }

@@ -53,6 +53,34 @@ export function rosterDue(discoveredAt: number | null, now: number, refreshMinut
   return discoveredAt === null || now - discoveredAt >= refreshMinutes * MINUTE_MS;
 }
 
+/**
+ * The `discover` value of the fan-out's roster check event (`{ time, discover: 'check' }`), which reports whether a
+ * listing is due without listing; `discover: true` lists and stores.
+ */
+export const ROSTER_CHECK = 'check';
+
+/** Whether a tick must list tenants, and whether its shards can go on without waiting for that listing. */
+export interface RosterReadiness {
+  /** Some SLO's roster is missing or a refresh interval old (rosterDue). */
+  readonly due: boolean;
+  /** Every SLO's roster is usable by shards (rosterUsable), so they need not wait for a listing. */
+  readonly usable: boolean;
+}
+
+/**
+ * The readiness of the rosters of a tick's discover-mode SLOs (`discoveredAt` null: none stored). With no SLO,
+ * nothing is due and the (empty) set is usable.
+ */
+export function rosterReadiness(
+  rosters: readonly { readonly discoveredAt: number | null; readonly refreshMinutes: number }[],
+  now: number,
+): RosterReadiness {
+  return {
+    due: rosters.some((r) => rosterDue(r.discoveredAt, now, r.refreshMinutes)),
+    usable: rosters.every((r) => r.discoveredAt !== null && rosterUsable(r.discoveredAt, now, r.refreshMinutes)),
+  };
+}
+
 /** True when a shard may evaluate the roster's tenants instead of listing them itself. */
 export function rosterUsable(discoveredAt: number, now: number, refreshMinutes: number): boolean {
   return now - discoveredAt < ROSTER_USABLE_REFRESHES * refreshMinutes * MINUTE_MS;

@@ -2,10 +2,12 @@
  * The evaluator Lambda: invoked every minute by EventBridge. Parses the schedule event, builds the adapters once
  * per container, runs one tick and prints the Embedded Metric Format documents.
  *
- * Sharded (lib/constructs/evaluator-fanout.ts), a tick is one `{ time, discover: true }` invocation that lists the
- * tenants of every discover-mode SLO at most once per refresh interval and stores them in the tenant roster, then
- * one `{ time, shard }` invocation per shard, which reads its SLO's tenants from that roster: ListMetrics is called
- * once per tick instead of once per shard.
+ * Sharded (lib/constructs/evaluator-fanout.ts), a tick starts with one `{ time, discover: 'check' }` invocation that
+ * reads the roster heads and says whether a listing is due and whether the stored rosters are usable by shards;
+ * when due, one `{ time, discover: true }` invocation lists the tenants of every discover-mode SLO and stores them in
+ * the tenant roster (before the shards, or beside them while the previous roster is usable); and one
+ * `{ time, shard }` invocation per shard reads its SLO's tenants from that roster: ListMetrics is called once per
+ * refresh instead of once per shard.
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -25,7 +27,9 @@ import type { EvaluatorCache, EvaluatorDeps, TickOptions, TickReport } from '../
 import { describeError } from '../usecases/describe-error';
 import type { RuntimeConfig } from '../domain/model';
 import type { TenantRoster, WriteOutcome } from '../ports';
-import { rosterDue, rosterExpiresAt } from '../domain/roster-keys';
+import { ROSTER_CHECK, rosterDue, rosterExpiresAt, rosterReadiness } from '../domain/roster-keys';
+import type { RosterReadiness } from '../domain/roster-keys';
+import { mapWithConcurrency } from '../adapters/concurrency';
 import { ALERT_ENVIRONMENT } from '../domain/alert-message';
 import { loadBundledRuntimeConfig, requireEnv } from './runtime-config';
 import { assertValidShard, InvalidShardError } from '../domain/shards';
@@ -108,17 +112,39 @@ export function tickShard(event: unknown): ShardSpec | undefined {
   return spec;
 }
 
+/** The fan-out's two discovery invocations: the roster `check` (no listing) and the `list`ing that stores rosters. */
+export type DiscoveryPhase = 'check' | 'list';
+
 /**
- * True for the fan-out's discovery invocation (`{ time, discover: true }`), false for a schedule event or a shard.
- * Throws {@link InvalidScheduleEventError} naming the field for any other `discover`, or one that also names a shard.
+ * The discovery phase an event asks for: `check` for `{ time, discover: 'check' }`, `list` for
+ * `{ time, discover: true }`, null for a schedule event or a shard. Throws {@link InvalidScheduleEventError} naming
+ * the field for any other `discover`, or for a discovery event that also names a shard.
  */
-export function tickDiscover(event: unknown): boolean {
-  if (event === undefined || event === null || typeof event !== 'object' || Array.isArray(event)) return false;
+export function tickDiscover(event: unknown): DiscoveryPhase | null {
+  if (event === undefined || event === null || typeof event !== 'object' || Array.isArray(event)) return null;
   const { discover, shard } = event as { discover?: unknown; shard?: unknown };
-  if (discover === undefined) return false;
-  if (discover !== true) throw new InvalidScheduleEventError(`event.discover: must be true (or absent), got ${JSON.stringify(discover)?.slice(0, 200)}`);
-  if (shard !== undefined) throw new InvalidScheduleEventError('event.shard: must be absent from a discovery event ({ time, discover: true }), got a shard');
-  return true;
+  if (discover === undefined) return null;
+  if (discover !== true && discover !== ROSTER_CHECK) {
+    throw new InvalidScheduleEventError(`event.discover: must be true or ${JSON.stringify(ROSTER_CHECK)} (or absent), got ${JSON.stringify(discover)?.slice(0, 200)}`);
+  }
+  if (shard !== undefined) {
+    throw new InvalidScheduleEventError(`event.shard: must be absent from a discovery event ({ time, discover: true | ${JSON.stringify(ROSTER_CHECK)} }), got a shard`);
+  }
+  return discover === true ? 'list' : 'check';
+}
+
+/** The `discover` value of each phase's event. */
+const DISCOVER_VALUE: Readonly<Record<DiscoveryPhase, string>> = { list: 'true', check: JSON.stringify(ROSTER_CHECK) };
+
+/**
+ * Throws {@link InvalidScheduleEventError} unless the event asks for `phase`: a check bound to the listing would list
+ * (and the other way round report nothing the state machine can choose on).
+ */
+function requirePhase(event: unknown, phase: DiscoveryPhase): void {
+  const given = tickDiscover(event);
+  if (given === phase) return;
+  const runner = phase === 'list' ? 'runTenantDiscovery (the listing)' : 'runRosterCheck (the roster check)';
+  throw new InvalidScheduleEventError(`event.discover: must be ${DISCOVER_VALUE[phase]} for ${runner}, got ${given === null ? 'none' : DISCOVER_VALUE[given]}`);
 }
 
 export interface EvaluatorWiring {
@@ -144,6 +170,18 @@ export interface DiscoveryReport {
 }
 
 /**
+ * What the roster check (`{ time, discover: 'check' }`) reports, as of the tick's instant `discoveredAt`: whether a
+ * listing is due (some discover-mode SLO's roster is missing or a refresh interval old) and whether every such
+ * roster is usable by shards, which then need not wait for the listing.
+ */
+export interface RosterCheck extends RosterReadiness {
+  readonly discoveredAt: number;
+}
+
+/** Roster heads read at once by a check: one small GetItem per discover-mode SLO. */
+const ROSTER_CHECK_CONCURRENCY = 8;
+
+/**
  * Raised after a discovery invocation in which some SLO's tenants could not be listed or stored; every other SLO's
  * roster was still written. The fan-out still runs the shards, then fails the tick with it (the failed-tick alarm).
  */
@@ -165,19 +203,13 @@ export async function runTenantDiscovery(
   options: Pick<RunTickOptions, 'onTickTime'> = {},
 ): Promise<DiscoveryReport> {
   const { config, deps, roster } = wiring;
-  const { now, late } = tickTime(event, clockNow);
-  options.onTickTime?.(now, late);
-  if (late) deps.log.warn('Discovery delivered late; discovering as of now', { event: JSON.stringify(event).slice(0, 500) });
+  const now = discoveryTime(event, clockNow, 'list', deps.log, options);
   const slos: DiscoveryReport['slos'][number][] = [];
   const failures: { slo: string; reason: string }[] = [];
   for (const slo of config.slos) {
     if (slo.tenants.mode !== 'discover') continue;
     try {
-      // An unreadable head is replaced by a new discovery rather than failing every tick after it.
-      const discoveredAt = await roster.getDiscoveredAt(slo.name).catch((error: unknown) => {
-        deps.log.warn('Tenant roster unreadable; discovering again', { slo: slo.name, reason: describeError(error) });
-        return null;
-      });
+      const discoveredAt = await storedDiscoveredAt(roster, slo.name, deps.log);
       if (!rosterDue(discoveredAt, now, slo.tenants.refreshMinutes)) {
         slos.push({ slo: slo.name, outcome: 'fresh', tenants: null });
         continue;
@@ -195,6 +227,49 @@ export async function runTenantDiscovery(
   deps.log.info('Discovery complete', { slos, failures });
   if (failures.length > 0) throw new TenantDiscoveryError(failures);
   return { discoveredAt: now, slos };
+}
+
+/** The instant a discovery invocation of `phase` runs as of, after checking its event asks for that phase. */
+function discoveryTime(event: unknown, clockNow: number, phase: DiscoveryPhase, log: EvaluatorDeps['log'], options: Pick<RunTickOptions, 'onTickTime'>): number {
+  requirePhase(event, phase);
+  const { now, late } = tickTime(event, clockNow);
+  options.onTickTime?.(now, late);
+  const what = phase === 'list' ? 'Discovery delivered late; discovering as of now' : 'Roster check delivered late; checking as of now';
+  if (late) log.warn(what, { event: JSON.stringify(event).slice(0, 500) });
+  return now;
+}
+
+/** When the SLO's stored roster was discovered; null when none is stored or its head cannot be read. */
+async function storedDiscoveredAt(roster: TenantRoster, slo: string, log: EvaluatorDeps['log']): Promise<number | null> {
+  // An unreadable head is replaced by a new discovery rather than failing every tick after it.
+  return roster.getDiscoveredAt(slo).catch((error: unknown) => {
+    log.warn('Tenant roster unreadable; discovering again', { slo, reason: describeError(error) });
+    return null;
+  });
+}
+
+/**
+ * The roster check: reads the roster head of every discover-mode SLO (no listing) and reports whether the tick must
+ * list tenants and whether its shards can run on the stored rosters meanwhile. An unreadable head counts as none
+ * stored (due, not usable), as the listing treats it.
+ */
+export async function runRosterCheck(
+  event: unknown,
+  clockNow: number,
+  wiring: Pick<EvaluatorWiring, 'config'> & { readonly deps: Pick<EvaluatorDeps, 'log'>; readonly roster: TenantRoster },
+  options: Pick<RunTickOptions, 'onTickTime'> = {},
+): Promise<RosterCheck> {
+  const { config, deps, roster } = wiring;
+  const now = discoveryTime(event, clockNow, 'check', deps.log, options);
+  const discovering = config.slos.flatMap((slo) => (slo.tenants.mode === 'discover' ? [{ slo: slo.name, refreshMinutes: slo.tenants.refreshMinutes }] : []));
+  const rosters = await mapWithConcurrency(discovering, ROSTER_CHECK_CONCURRENCY, async ({ slo, refreshMinutes }) => ({
+    slo,
+    refreshMinutes,
+    discoveredAt: await storedDiscoveredAt(roster, slo, deps.log),
+  }));
+  const readiness = rosterReadiness(rosters, now);
+  deps.log.info('Roster check complete', { ...readiness, slos: rosters.map(({ slo, discoveredAt }) => ({ slo, discoveredAt })) });
+  return { discoveredAt: now, ...readiness };
 }
 
 export interface RunTickOptions extends TickOptions {
@@ -215,7 +290,7 @@ export async function runEvaluatorTick(
 ): Promise<TickReport> {
   const { config, deps, roster } = wiring;
   const { log } = deps;
-  if (tickDiscover(event)) throw new InvalidScheduleEventError('event.discover: a discovery event is run by runTenantDiscovery, not as a tick');
+  if (tickDiscover(event)) throw new InvalidScheduleEventError('event.discover: a discovery event is run by runRosterCheck or runTenantDiscovery, not as a tick');
   const { now, late } = tickTime(event, clockNow);
   const shard = tickShard(event);
   options.onTickTime?.(now, late);
@@ -291,12 +366,14 @@ function wire(): LambdaWiring {
 export const handler = async (
   event: unknown,
   context?: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>,
-): Promise<TickReport | DiscoveryReport> => {
+): Promise<TickReport | DiscoveryReport | RosterCheck> => {
   logger.resetKeys();
   logger.appendKeys({ requestId: context?.awsRequestId ?? 'local' });
   const onTickTime = (now: number): void => logger.appendKeys({ tickAt: new Date(now).toISOString() });
   const wired = wire();
-  if (tickDiscover(event)) return runTenantDiscovery(event, Date.now(), wired, { onTickTime });
+  const phase = tickDiscover(event);
+  if (phase === 'check') return runRosterCheck(event, Date.now(), wired, { onTickTime });
+  if (phase === 'list') return runTenantDiscovery(event, Date.now(), wired, { onTickTime });
   return runEvaluatorTick(event, Date.now(), wired, cache, {
     ...(context ? { remainingMs: () => context.getRemainingTimeInMillis() } : {}),
     onTickTime,

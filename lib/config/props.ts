@@ -410,11 +410,14 @@ export interface EvaluatorProps {
    */
   readonly maxConcurrentShards?: number;
   /**
-   * How long a sharded tick waits for its `Discover` step, in seconds (1 to 60). A discovery that takes longer is
-   * caught like a failed one: the shards run on the previous roster while it is usable (else each lists its own
-   * tenants) and the tick reports `EvaluatorDiscoveryFailed`; the invocation itself finishes in the background and
-   * stores its roster for the next tick. Only meaningful with `shards` above 1 and at least one SLO whose tenants
-   * are discovered (`tenants.discover`); it then counts in the tick's time budget (see `shards`).
+   * How long a sharded tick may wait, in seconds (2 to 60), before its shards start: for the roster check
+   * (`Discover`, one item read per SLO) and, when no stored roster is usable (the first tick after the first
+   * deploy, or a roster two refresh intervals old), the tenant listing before the shards. A listing that takes
+   * longer is caught like a failed one: the shards list their own tenants and the tick reports
+   * `EvaluatorDiscoveryFailed`; the invocation finishes in the background and stores its roster for the next tick.
+   * A refresh while the previous roster is usable runs beside the shards instead, for up to `timeoutSeconds`. Only
+   * meaningful with `shards` above 1 and at least one SLO whose tenants are discovered (`tenants.discover`); it then
+   * counts in the tick's time budget (see `shards`).
    * @default 10
    */
   readonly discoveryTimeoutSeconds?: number;

@@ -71,7 +71,8 @@ export const EVALUATOR_RULES: Readonly<Record<keyof EvaluatorProps, NumberRule>>
   // An inline Map runs at most 40 iterations at once; a higher MaxConcurrency would not be honoured.
   maxConcurrentShards: { integer: true, min: 1, max: 40 },
   // A sharded tick of one minute must still hold the discovery and at least one wave of shards.
-  discoveryTimeoutSeconds: { integer: true, min: 1, max: 60 },
+  // The roster check and a listing before the shards share it: at least a second each.
+  discoveryTimeoutSeconds: { integer: true, min: 2, max: 60 },
   // At least 10,000 also gives each of at most 1,000 shards a positive share (floor(value / shards) >= 10); the
   // evaluator warms one tenant per tick even when its share is smaller than one tenant's history.
   warmupDatapointsPerTick: { integer: true, min: 10_000, max: 1_000_000_000 },

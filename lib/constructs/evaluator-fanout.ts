@@ -15,23 +15,50 @@
  * harmless here: a tick is idempotent (same schedule time, conditional writes, incident ids as execution names).
  * The execution times out at `min(scheduleMinutes x 60, 300)` s (Express runs at most 5 minutes), and synth checks
  * that a tick fits: `discoveryTimeoutSeconds + ceil(shards / maxConcurrentShards) x timeoutSeconds`, the first term
- * only when there is a discovery (lib/config/validate.ts).
+ * only when there is a discovery (lib/config/validate.ts; see Time below for the listing beside the shards).
  *
- * Before the Map, one `Discover` invocation lists the tenants of every discover-mode SLO (at most once per refresh
- * interval) and stores them in the table, where every shard reads them: ListMetrics (25 requests/s per account,
- * 500 metrics a page) is called once per tick instead of once per shard, and the list, too large for the 256 KB
- * state payload at 100,000 tenants, never crosses Step Functions. A failed discovery fails the tick as a failed
- * shard does: after the shards ran (on the previous roster while it is usable, else each listing its own tenants,
- * as without discovery), so one ListMetrics outage does not stop every evaluation.
+ * Tenant discovery (lambda/handlers/evaluator.ts) lists the tenants of every discover-mode SLO once per refresh
+ * interval and stores them in the table, where every shard reads them: ListMetrics (25 requests/s per account, 500
+ * metrics a page) is called once per refresh instead of once per shard, and the list, too large for the 256 KB state
+ * payload at 100,000 tenants, never crosses Step Functions. A tick goes:
  *
- * The tick waits for the discovery at most `discoveryTimeoutSeconds` (the task's TimeoutSeconds), not a whole
- * function timeout: fast when the roster is fresh, a full listing of 100,000 tenants at ListMetrics' 25 requests/s
- * takes seconds, and counting a whole `timeoutSeconds` for it would leave no wave of shards in a 1-minute tick.
- * A discovery that takes longer is caught as `States.Timeout`, like a failure; Step Functions does not stop the
- * invocation, which finishes in the background and stores its roster for the next tick (validation reserves one
- * more concurrent execution for it, beside the shards).
+ *   `Discover`, the roster check (`{ time, discover: 'check' }`): reads one roster head per SLO and returns at once
+ *   `{ discoveredAt, due, usable }`. Then, by `ListingNeeded`:
+ *   - not due: the shards (no listing this tick);
+ *   - due, and every roster still usable by shards (rosterUsable: younger than ROSTER_USABLE_REFRESHES refresh
+ *     intervals): the shards on the previous roster and `ListTenantsBeside` side by side (`EvaluateTick`, a Parallel);
+ *   - due and not usable (first tick after a deploy, a roster too old) or the check failed: `ListTenantsFirst`, then
+ *     the shards, which would otherwise each list their own tenants.
+ * The shards' Map is always the first branch of `EvaluateTick`, so one Map serves the three paths.
+ *
+ * Why beside: at 100,000 tenants a listing pages through ListMetrics 200 times (about 40 s at 200 ms a page). Before
+ * the shards, every refresh tick (every 15 minutes by default) would wait for it and miss its minute; beside them, it
+ * costs the tick nothing while the previous roster serves. Only a tick with no usable roster waits for the listing.
+ *
+ * Time: before the shards, the check and `ListTenantsFirst` share `discoveryTimeoutSeconds` (the check gets
+ * min(ROSTER_CHECK_TIMEOUT_SECONDS, discoveryTimeoutSeconds - 1) s, at least 1; the listing the rest), so synth's
+ * `discoveryTimeoutSeconds + waves x timeoutSeconds` still bounds that path (validation keeps discoveryTimeoutSeconds
+ * at 2 or more, a second each). A listing that takes longer is caught as
+ * `States.Timeout`, like a failure; Step Functions does not stop the invocation, which finishes in the background
+ * and stores its roster for the next tick if it ends within the function's timeout. `ListTenantsBeside` delays no
+ * shard, so waiting for it only for discoveryTimeoutSeconds would fail a refresh that can succeed: it waits for
+ * the function's timeout (the listing cannot run longer anyway), capped at the tick less `discoveryTimeoutSeconds`,
+ * the bound synth gives the shards, so the Parallel ends when the later of the two ends and the whole tick (check
+ * included) ends within its execution, where its failure is reported rather than the execution timing out.
+ *
+ * Failures: a listing catches every error into `$.discovery` (beside the shards, into its branch's result, so it
+ * never cancels a shard), and a tick whose listing failed or timed out fails with EvaluatorDiscoveryFailed after
+ * every shard ran, the cause naming the listing's error or wait and every shard's result; otherwise a failed shard
+ * fails it with EvaluatorShardsFailed naming the shard. A failed check fails nothing by itself: the listing goes first
+ * (it reads the heads again), the failure is kept in the output's `roster.failure` and counts in the function's
+ * Errors metric.
+ *
+ * Concurrency: at most one listing runs beside min(shards, maxConcurrentShards) shards (beside them, or timed out
+ * before them and finishing in the background), which validation's
+ * `reservedConcurrency >= min(shards, maxConcurrentShards) + 1` allows for.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
+import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -44,6 +71,7 @@ import {
   JsonPath,
   LogLevel,
   Map as MapState,
+  Parallel,
   Pass,
   Result,
   TaskInput,
@@ -55,6 +83,7 @@ import {
 import type { IChainable, RetryProps } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { ROSTER_CHECK } from '../../lambda/domain/roster-keys';
 import { shardIndexes } from '../../lambda/domain/shards';
 import { EVALUATOR_DEFAULTS } from '../config/defaults';
 import type { EvaluatorFanoutSettings } from '../config/normalize';
@@ -66,8 +95,16 @@ export const SHARDS_FAILED_ERROR = 'EvaluatorShardsFailed';
 export const SHARD_OK = 'ok';
 /** The error a sharded tick fails with when the tenant discovery before its shards failed (after the shards ran). */
 export const DISCOVERY_FAILED_ERROR = 'EvaluatorDiscoveryFailed';
-/** The task state of the discovery invocation. */
+/** The task state of the roster check (`{ time, discover: 'check' }`): is a listing due, can the shards go on without it. */
 export const DISCOVER_STATE = 'Discover';
+/** The listing task (`{ time, discover: true }`) that runs before the shards when no stored roster is usable. */
+export const LIST_TENANTS_FIRST_STATE = 'ListTenantsFirst';
+/** The listing task that runs beside the shards (a Parallel branch) when the stored rosters are still usable. */
+export const LIST_TENANTS_BESIDE_STATE = 'ListTenantsBeside';
+/** The Parallel state whose first branch is the shards' Map (`EvaluateShards`) and second the listing beside them. */
+export const EVALUATE_STATE = 'EvaluateTick';
+/** The roster check reads one head item per discover-mode SLO: a warm invocation takes milliseconds, a cold one about a second. */
+export const ROSTER_CHECK_TIMEOUT_SECONDS = 2;
 
 /** Lambda service errors worth one quick retry; the evaluator's own errors are not retried (the next tick retries). */
 const LAMBDA_SERVICE_ERRORS = [
@@ -84,8 +121,8 @@ export interface EvaluatorFanoutProps {
   /** Minutes between ticks: the execution times out before the next tick would start. */
   readonly scheduleMinutes: number;
   /**
-   * Whether the tick starts with a `Discover` invocation that stores the tenants of discover-mode SLOs for the
-   * shards; without one (every SLO lists its tenants) there is nothing to discover.
+   * Whether the tick starts with the roster check (`Discover`) and lists the tenants of discover-mode SLOs for the
+   * shards when due; without one (every SLO lists its tenants) there is nothing to discover.
    * @default true
    */
   readonly discoverTenants?: boolean;
@@ -164,8 +201,8 @@ export class EvaluatorFanout extends Construct {
     const evaluateShards = new MapState(this, 'EvaluateShards', {
       comment: `Evaluates the ${shards} shards, at most ${maxConcurrentShards} at once.`,
       itemsPath: '$.shards',
-      // Kept beside the input, where the discovery's outcome is.
-      resultPath: '$.results',
+      // Without discovery, kept beside the input; with it, the Map is a branch whose output is the results alone.
+      ...(discovering ? {} : { resultPath: '$.results' }),
       maxConcurrency: maxConcurrentShards,
       itemSelector: {
         time: JsonPath.stringAt('$.time'),
@@ -174,11 +211,13 @@ export class EvaluatorFanout extends Construct {
     });
     evaluateShards.itemProcessor(evaluateShard.next(shardEvaluated));
 
+    // With discovery the Parallel puts the shards' results and the discovery's outcome under `$.tick`.
+    const resultsPath = discovering ? '$.tick.results' : '$.results';
     const summarise = new Pass(this, 'SummariseShards', {
       parameters: {
-        outcomes: JsonPath.arrayUnique(JsonPath.listAt('$.results')),
-        results: JsonPath.listAt('$.results'),
-        ...(discovering ? { discovery: JsonPath.objectAt('$.discovery') } : {}),
+        outcomes: JsonPath.arrayUnique(JsonPath.listAt(resultsPath)),
+        results: JsonPath.listAt(resultsPath),
+        ...(discovering ? { discovery: JsonPath.objectAt('$.tick.discovery'), roster: JsonPath.objectAt('$.roster') } : {}),
       },
     });
     const describeFailure = new Pass(this, 'DescribeFailure', {
@@ -192,7 +231,8 @@ export class EvaluatorFanout extends Construct {
       causePath: '$.cause',
     });
     const allEvaluated = new Choice(this, 'AllShardsOk');
-    if (discovering) allEvaluated.when(Condition.isPresent('$.discovery.Error'), this.discoveryFailed(shards, discoveryTimeoutSeconds));
+    const timeouts = discovering ? this.discoveryTimeouts(props, discoveryTimeoutSeconds) : undefined;
+    if (timeouts) allEvaluated.when(Condition.isPresent('$.discovery.Error'), this.discoveryFailed(shards, discoveryTimeoutSeconds, timeouts));
     // Not(IsPresent) rather than IsPresent false: the same rule in AWS, and the local runner evaluates only the former.
     allEvaluated
       .when(
@@ -202,40 +242,132 @@ export class EvaluatorFanout extends Construct {
       .otherwise(describeFailure.next(shardsFailed));
 
     const tick = new Choice(this, 'HasScheduleTime').when(Condition.isPresent('$.time'), scheduledTick).otherwise(manualTick).afterwards();
-    evaluateShards.next(summarise).next(allEvaluated);
-    if (!discovering) return tick.next(evaluateShards);
-    return tick.next(this.discover(props.evaluator, discoveryTimeoutSeconds, lambdaServiceRetry, evaluateShards)).next(evaluateShards);
+    if (!timeouts) {
+      evaluateShards.next(summarise).next(allEvaluated);
+      return tick.next(evaluateShards);
+    }
+    const evaluate = this.evaluateBesideListing(props.evaluator, evaluateShards, timeouts, lambdaServiceRetry);
+    evaluate.next(summarise).next(allEvaluated);
+    return tick.next(this.checkRoster(props.evaluator, evaluate, timeouts, lambdaServiceRetry));
   }
 
   /**
-   * The discovery invocation, with the shard task's retries and a timeout of `discoveryTimeoutSeconds`. Its outcome,
-   * `{ discoveredAt }` or the caught error (a timeout is one), goes to `$.discovery`; the shards run either way.
+   * The task timeouts of the discovery states. Before the shards, the check and the listing share
+   * `discoveryTimeoutSeconds`, the one term synth counts for them; beside the shards, the listing delays nothing and
+   * may run for the function's timeout, but never past the shards' bound (budget - discoveryTimeoutSeconds).
    */
-  private discover(evaluator: IFunction, timeoutSeconds: number, retry: RetryProps, evaluateShards: MapState): LambdaInvoke {
-    const discover = new LambdaInvoke(this, DISCOVER_STATE, {
-      comment: 'Lists the tenants of every discover-mode SLO once for the tick and stores them for the shards.',
+  private discoveryTimeouts(props: EvaluatorFanoutProps, discoveryTimeoutSeconds: number): DiscoveryTimeouts {
+    const checkSeconds = Math.max(1, Math.min(ROSTER_CHECK_TIMEOUT_SECONDS, discoveryTimeoutSeconds - 1));
+    const shardsBoundSeconds = Math.max(1, shardedTickSeconds(props.scheduleMinutes) - discoveryTimeoutSeconds);
+    const functionSeconds = functionTimeoutSeconds(props.evaluator);
+    return {
+      checkSeconds,
+      listFirstSeconds: Math.max(1, discoveryTimeoutSeconds - checkSeconds),
+      listBesideSeconds: Math.min(functionSeconds ?? shardsBoundSeconds, shardsBoundSeconds),
+      listBesideBound: functionSeconds !== undefined && functionSeconds <= shardsBoundSeconds ? 'the evaluator function\'s timeout' : 'the tick\'s time less discoveryTimeoutSeconds',
+    };
+  }
+
+  /**
+   * The roster check (`DISCOVER_STATE`): `{ time, discover: 'check' }` reads the roster heads and returns at once
+   * whether a listing is due and whether the shards can use the stored rosters meanwhile, at `$.roster`. Then the
+   * listing goes first (due and not usable) or the shards start at once (not due, or due and usable).
+   */
+  private checkRoster(evaluator: IFunction, evaluate: Parallel, timeouts: DiscoveryTimeouts, retry: RetryProps): LambdaInvoke {
+    const check = new LambdaInvoke(this, DISCOVER_STATE, {
+      comment: 'Reads the roster heads: is a listing due, and can the shards use the stored rosters meanwhile (no listing here).',
+      lambdaFunction: evaluator,
+      payloadResponseOnly: true,
+      retryOnServiceExceptions: false,
+      payload: TaskInput.fromObject({ time: JsonPath.stringAt('$.time'), discover: ROSTER_CHECK }),
+      taskTimeout: Timeout.duration(Duration.seconds(timeouts.checkSeconds)),
+      resultSelector: {
+        discoveredAt: JsonPath.numberAt('$.discoveredAt'),
+        due: JsonPath.stringAt('$.due'),
+        usable: JsonPath.stringAt('$.usable'),
+      },
+      resultPath: '$.roster',
+    });
+    check.addRetry(retry);
+    const listFirst = this.listTenants(LIST_TENANTS_FIRST_STATE, evaluator, timeouts.listFirstSeconds, retry, {
+      comment: 'Lists and stores the tenants before the shards: no stored roster is usable by them.',
+      resultPath: '$.discovery',
+    });
+    // States.ALL takes States.Timeout too: a slow listing runs the shards without it, as a failed one does.
+    listFirst.addCatch(evaluate, { errors: [Errors.ALL], resultPath: '$.discovery' });
+    listFirst.next(evaluate);
+    // A failed check says nothing about the rosters: today's safe path, the listing first (it reads the heads again).
+    // The failure stays in `$.roster.failure`, the execution log and the function's Errors metric.
+    const unchecked = new Pass(this, 'RosterUnchecked', {
+      comment: 'The check failed: treats the rosters as due and not usable, so the listing goes first.',
+      parameters: { due: true, usable: false, failure: JsonPath.objectAt('$.roster') },
+      resultPath: '$.roster',
+    });
+    check.addCatch(unchecked, { errors: [Errors.ALL], resultPath: '$.roster' });
+    unchecked.next(listFirst);
+    check.next(
+      new Choice(this, 'ListingNeeded', { comment: 'Lists first only when the tick lists and no stored roster is usable by its shards.' })
+        .when(Condition.booleanEquals('$.roster.due', false), evaluate)
+        .when(Condition.booleanEquals('$.roster.usable', true), evaluate)
+        .otherwise(listFirst),
+    );
+    return check;
+  }
+
+  /**
+   * The shards (the Map) beside the listing a due tick runs while the stored rosters are usable. The Parallel's
+   * result at `$.tick`: `results`, the Map's strings, and `discovery`, the outcome of whichever listing ran this tick
+   * (`{ discoveredAt }` or the caught error), or the check's instant when none did. A listing beside the shards
+   * catches every error, so it never cancels a shard; the tick fails for it after every shard ran.
+   */
+  private evaluateBesideListing(evaluator: IFunction, evaluateShards: MapState, timeouts: DiscoveryTimeouts, retry: RetryProps): Parallel {
+    const listBeside = this.listTenants(LIST_TENANTS_BESIDE_STATE, evaluator, timeouts.listBesideSeconds, retry, {
+      comment: 'Lists and stores the tenants beside the shards, which run on the previous roster (still usable).',
+    });
+    // The caught error (ResultPath `$`) is the branch's result.
+    listBeside.addCatch(new Pass(this, 'ListingBesideFailed', { comment: 'Keeps the listing\'s error; the shards go on.' }), { errors: [Errors.ALL] });
+    const listing = new Choice(this, 'ListingBeside')
+      .when(Condition.and(Condition.booleanEquals('$.roster.due', true), Condition.booleanEquals('$.roster.usable', true)), listBeside)
+      .when(Condition.isPresent('$.discovery'), new Pass(this, 'ListedFirst', { comment: 'The listing before the shards\' outcome.', outputPath: '$.discovery' }))
+      .otherwise(
+        new Pass(this, 'RosterFresh', {
+          comment: 'No listing this tick: every roster is fresh.',
+          parameters: { discoveredAt: JsonPath.numberAt('$.roster.discoveredAt') },
+        }),
+      );
+    return new Parallel(this, EVALUATE_STATE, {
+      comment: 'The shards, with the listing beside them when it is due and the stored rosters are usable.',
+      resultSelector: { results: JsonPath.listAt('$[0]'), discovery: JsonPath.objectAt('$[1]') },
+      resultPath: '$.tick',
+    })
+      .branch(evaluateShards)
+      .branch(listing);
+  }
+
+  /** A listing invocation (`{ time, discover: true }`): lists and stores the rosters that are due; result `{ discoveredAt }`. */
+  private listTenants(id: string, evaluator: IFunction, timeoutSeconds: number, retry: RetryProps, options: { comment: string; resultPath?: string }): LambdaInvoke {
+    const list = new LambdaInvoke(this, id, {
+      comment: options.comment,
       lambdaFunction: evaluator,
       payloadResponseOnly: true,
       retryOnServiceExceptions: false,
       payload: TaskInput.fromObject({ time: JsonPath.stringAt('$.time'), discover: true }),
-      // The tick's time budget counts this wait, not the function's timeout (see the header).
       taskTimeout: Timeout.duration(Duration.seconds(timeoutSeconds)),
       // The report names every SLO; the tick keeps only the instant discovered.
       resultSelector: { discoveredAt: JsonPath.numberAt('$.discoveredAt') },
-      resultPath: '$.discovery',
+      ...(options.resultPath ? { resultPath: options.resultPath } : {}),
     });
-    // Only Lambda service errors are retried: a timed-out discovery is not, its invocation is still running.
-    discover.addRetry(retry);
-    // States.ALL takes States.Timeout too: a slow discovery runs the shards on the previous roster, as a failed one does.
-    discover.addCatch(evaluateShards, { errors: [Errors.ALL], resultPath: '$.discovery' });
-    return discover;
+    // Only Lambda service errors are retried: a timed-out listing is not, its invocation may still be running.
+    list.addRetry(retry);
+    return list;
   }
 
   /**
-   * Fails a tick whose discovery failed, after its shards ran; the cause has the discovery's error (or how long the
-   * tick waited for it) and every shard's result.
+   * Fails a tick whose listing failed, after its shards ran; the cause has the listing's error (or how long the tick
+   * waited for it) and every shard's result. `$.roster.usable` tells the two listings apart: only the one beside the
+   * shards runs while the stored rosters are usable.
    */
-  private discoveryFailed(shards: number, discoveryTimeoutSeconds: number): Choice {
+  private discoveryFailed(shards: number, discoveryTimeoutSeconds: number, timeouts: DiscoveryTimeouts): Choice {
     const shardsRan = `the ${shards} shards ran on the previous roster or listed their own tenants; results in shard order: {}`;
     const results = JsonPath.jsonToString(JsonPath.listAt('$.results'));
     const describe = new Pass(this, 'DescribeDiscoveryFailure', {
@@ -247,19 +379,49 @@ export class EvaluatorFanout extends Construct {
     const describeTimeout = new Pass(this, 'DescribeDiscoveryTimeout', {
       parameters: {
         cause: JsonPath.format(
-          `Tenant discovery did not finish within discoveryTimeoutSeconds (${discoveryTimeoutSeconds} s); it goes on and stores its roster for the next tick; ${shardsRan}`,
+          `Tenant discovery did not finish within discoveryTimeoutSeconds (${discoveryTimeoutSeconds} s: ${timeouts.checkSeconds} s for the roster check, ` +
+            `${timeouts.listFirstSeconds} s for the listing before the shards); it goes on and stores its roster for the next tick if it ends within the function's timeout; ${shardsRan}`,
+          results,
+        ),
+      },
+    });
+    const describeBesideTimeout = new Pass(this, 'DescribeListingBesideTimeout', {
+      parameters: {
+        cause: JsonPath.format(
+          `Tenant discovery beside the shards did not finish within ${timeouts.listBesideSeconds} s (${timeouts.listBesideBound}); the next tick lists again; ` +
+            `the ${shards} shards ran on the previous roster; results in shard order: {}`,
           results,
         ),
       },
     });
     const failed = new Fail(this, 'DiscoveryFailed', {
-      comment: 'The discovery failed or timed out; the cause names it and every shard\'s result.',
+      comment: 'The listing failed or timed out; the cause names it and every shard\'s result.',
       error: DISCOVERY_FAILED_ERROR,
       causePath: '$.cause',
     });
     describe.next(failed);
     describeTimeout.next(failed);
-    return new Choice(this, 'DiscoveryTimedOut').when(Condition.stringEquals('$.discovery.Error', Errors.TIMEOUT), describeTimeout).otherwise(describe);
+    describeBesideTimeout.next(failed);
+    const timedOut = Condition.stringEquals('$.discovery.Error', Errors.TIMEOUT);
+    return new Choice(this, 'DiscoveryTimedOut')
+      .when(Condition.and(timedOut, Condition.booleanEquals('$.roster.usable', true)), describeBesideTimeout)
+      .when(timedOut, describeTimeout)
+      .otherwise(describe);
   }
 }
 
+/** The task timeouts of the discovery states, seconds (see EvaluatorFanout.discoveryTimeouts). */
+interface DiscoveryTimeouts {
+  readonly checkSeconds: number;
+  readonly listFirstSeconds: number;
+  readonly listBesideSeconds: number;
+  /** What bounds the listing beside the shards, for the failure's cause. */
+  readonly listBesideBound: string;
+}
+
+/** The function's configured timeout in seconds, when it is known at synth (an imported function's is not). */
+function functionTimeoutSeconds(fn: IFunction): number | undefined {
+  if (!(fn instanceof LambdaFunction) || fn.timeout === undefined) return undefined;
+  const seconds = fn.timeout.toSeconds();
+  return Token.isUnresolved(seconds) ? undefined : seconds;
+}

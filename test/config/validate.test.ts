@@ -330,9 +330,9 @@ describe('validateBurnwatchProps', () => {
     { field: 'warmupDatapointsPerTick', value: 1_000_000_001, allowed: 'must be an integer from 10000 to 1000000000' },
     { field: 'warmupDatapointsPerTick', value: 6_000_000.5, allowed: 'must be an integer from 10000 to 1000000000' },
     { field: 'warmupDatapointsPerTick', value: 0, allowed: 'must be an integer from 10000 to 1000000000' },
-    { field: 'discoveryTimeoutSeconds', value: 0, allowed: 'must be an integer from 1 to 60' },
-    { field: 'discoveryTimeoutSeconds', value: 61, allowed: 'must be an integer from 1 to 60' },
-    { field: 'discoveryTimeoutSeconds', value: 7.5, allowed: 'must be an integer from 1 to 60' },
+    { field: 'discoveryTimeoutSeconds', value: 1, allowed: 'must be an integer from 2 to 60' },
+    { field: 'discoveryTimeoutSeconds', value: 61, allowed: 'must be an integer from 2 to 60' },
+    { field: 'discoveryTimeoutSeconds', value: 7.5, allowed: 'must be an integer from 2 to 60' },
   ])('reports evaluator.$field = $value as out of range', ({ field, value, allowed }) => {
     // Act
     const problems = problemsAfter((p) => (p.evaluator = { scheduleMinutes: 60, [field]: value }));
@@ -468,7 +468,7 @@ describe('the sharded tick\'s time budget', () => {
     {
       rule: 'reports an out-of-range discovery timeout and skips the budget it cannot compute',
       evaluator: { shards: 20, maxConcurrentShards: 10, reservedConcurrency: 11, timeoutSeconds: 30, discoveryTimeoutSeconds: 61 },
-      expected: ['evaluator.discoveryTimeoutSeconds: must be an integer from 1 to 60, got 61'],
+      expected: ['evaluator.discoveryTimeoutSeconds: must be an integer from 2 to 60, got 61'],
     },
   ])('$rule', ({ evaluator, mutate, expected }) => {
     // Act

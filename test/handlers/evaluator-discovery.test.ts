@@ -1,6 +1,8 @@
 /**
- * The sharded evaluator's tenant roster through the handler: the discovery invocation (`{ time, discover: true }`)
- * lists each discover-mode SLO's tenants at most once per refresh interval and stores them; a shard invocation
+ * The sharded evaluator's tenant roster through the handler: the roster check (`{ time, discover: 'check' }`) says,
+ * without listing, whether a listing is due and whether the shards can use the stored rosters meanwhile; the
+ * discovery invocation (`{ time, discover: true }`) lists each discover-mode SLO's tenants at most once per refresh
+ * interval and stores them; a shard invocation
  * (`{ time, shard }`) evaluates the roster's tenants of its shard and lists them itself only when the roster is
  * missing, stale or unreadable. Real CloudWatch adapter over the in-memory CloudWatch, in-memory roster and store.
  */
@@ -13,6 +15,7 @@ import type { ShardSpec } from '../../lambda/domain/shards';
 import {
   InvalidScheduleEventError,
   runEvaluatorTick,
+  runRosterCheck,
   runTenantDiscovery,
   TenantDiscoveryError,
   tickDiscover,
@@ -228,32 +231,100 @@ describe('a shard invocation with the tenant roster', () => {
   });
 });
 
+describe('runRosterCheck (the fan-out\'s Discover invocation, before any listing)', () => {
+  const other = checkoutSlo({ name: 'other-availability', tenants: { mode: 'discover', refreshMinutes: REFRESH_MINUTES, exclude: [] } });
+  const twoDiscovered: RuntimeConfig = { ...config, slos: [discovered, other, listed] };
+
+  // Due once a roster is one refresh interval (15 min) old or missing; usable by shards while younger than two (30 min).
+  it.each([
+    { label: 'none is stored for either SLO', ageMinutes: null, otherAgeMinutes: null, due: true, usable: false },
+    { label: 'both were discovered this tick', ageMinutes: 0, otherAgeMinutes: 0, due: false, usable: true },
+    { label: 'both were discovered 14 minutes ago', ageMinutes: 14, otherAgeMinutes: 14, due: false, usable: true },
+    { label: 'one was discovered one refresh interval (15 minutes) ago', ageMinutes: 15, otherAgeMinutes: 0, due: true, usable: true },
+    { label: 'one was discovered 29 minutes ago', ageMinutes: 29, otherAgeMinutes: 0, due: true, usable: true },
+    { label: 'one was discovered two refresh intervals (30 minutes) ago', ageMinutes: 30, otherAgeMinutes: 0, due: true, usable: false },
+    { label: 'one is missing and the other fresh', ageMinutes: null, otherAgeMinutes: 0, due: true, usable: false },
+  ])('when $label, reports due $due and usable $usable without listing or storing', async ({ ageMinutes, otherAgeMinutes, due, usable }) => {
+    // Prepare
+    const { metrics, roster, deps } = rig();
+    if (ageMinutes !== null) await roster.putRoster(discovered.name, ['old'], T0 - ageMinutes * MINUTE_MS, T0 + HOUR_MS);
+    if (otherAgeMinutes !== null) await roster.putRoster(other.name, ['old'], T0 - otherAgeMinutes * MINUTE_MS, T0 + HOUR_MS);
+    const writesBefore = roster.calls.putRoster;
+
+    // Act
+    const check = await runRosterCheck({ time: at(0), discover: 'check' }, T0 + 20_000, { config: twoDiscovered, deps, roster });
+
+    // Assess
+    expect(check).toEqual({ discoveredAt: T0, due, usable });
+    expect(metrics.listTenantsCalls).toBe(0);
+    expect(roster.calls.putRoster).toBe(writesBefore);
+    expect(roster.calls.getRoster).toBe(0);
+  });
+
+  it('reports a roster whose head cannot be read as due and not usable, with a warning, as the listing treats it', async () => {
+    // Prepare
+    const { metrics, log, deps } = rig();
+
+    // Act
+    const check = await runRosterCheck({ time: at(0), discover: 'check' }, T0, { config, deps, roster: new UnreadableRoster() });
+
+    // Assess
+    expect(check).toEqual({ discoveredAt: T0, due: true, usable: false });
+    expect(metrics.listTenantsCalls).toBe(0);
+    expect(log.messages('warn')).toEqual(['Tenant roster unreadable; discovering again']);
+  });
+
+  it('reports nothing due when no SLO discovers its tenants', async () => {
+    // Prepare
+    const { roster, deps } = rig();
+
+    // Act
+    const check = await runRosterCheck({ time: at(0), discover: 'check' }, T0, { config: { ...config, slos: [listed] }, deps, roster });
+
+    // Assess
+    expect(check).toEqual({ discoveredAt: T0, due: false, usable: true });
+    expect(roster.calls.getDiscoveredAt).toBe(0);
+  });
+
+  it.each([
+    ['runRosterCheck given a listing event', () => runRosterCheck({ time: at(0), discover: true }, T0, { config, ...rig() }), 'event.discover: must be "check" for runRosterCheck (the roster check), got true'],
+    ['runRosterCheck given a schedule event', () => runRosterCheck({ time: at(0) }, T0, { config, ...rig() }), 'event.discover: must be "check" for runRosterCheck (the roster check), got none'],
+    ['runTenantDiscovery given a check event', () => runTenantDiscovery({ time: at(0), discover: 'check' }, T0, { config, ...rig() }), 'event.discover: must be true for runTenantDiscovery (the listing), got "check"'],
+  ])('rejects %s, naming the field', async (_label, run, message) => {
+    // Act / Assess
+    await expect(run()).rejects.toThrow(new InvalidScheduleEventError(message));
+  });
+});
+
 describe('tickDiscover (the evaluator event of the discovery)', () => {
   it.each([
-    [{ time: at(0), discover: true }, true],
-    [{ time: at(0) }, false],
-    [{ time: at(0), shard: SHARD }, false],
-    [undefined, false],
-  ])('reads %p as discovery: %p', (event, expected) => {
+    [{ time: at(0), discover: true }, 'list'],
+    [{ time: at(0), discover: 'check' }, 'check'],
+    [{ time: at(0) }, null],
+    [{ time: at(0), shard: SHARD }, null],
+    [undefined, null],
+  ])('reads %p as the discovery phase %p', (event, expected) => {
     // Act / Assess
     expect(tickDiscover(event)).toBe(expected);
   });
 
   it.each([
-    [{ discover: 'yes' }, 'event.discover: must be true (or absent), got "yes"'],
-    [{ discover: false }, 'event.discover: must be true (or absent), got false'],
-    [{ discover: true, shard: SHARD }, 'event.shard: must be absent from a discovery event ({ time, discover: true }), got a shard'],
+    [{ discover: 'yes' }, 'event.discover: must be true or "check" (or absent), got "yes"'],
+    [{ discover: 'CHECK' }, 'event.discover: must be true or "check" (or absent), got "CHECK"'],
+    [{ discover: false }, 'event.discover: must be true or "check" (or absent), got false'],
+    [{ discover: true, shard: SHARD }, 'event.shard: must be absent from a discovery event ({ time, discover: true | "check" }), got a shard'],
+    [{ discover: 'check', shard: SHARD }, 'event.shard: must be absent from a discovery event ({ time, discover: true | "check" }), got a shard'],
   ])('rejects %p naming the field', (event, message) => {
     // Act / Assess
     expect(() => tickDiscover(event)).toThrow(new InvalidScheduleEventError(message));
   });
 
-  it('refuses to run a discovery event as a tick', async () => {
+  it.each([[{ time: at(0), discover: true }], [{ time: at(0), discover: 'check' }]])('refuses to run the discovery event %p as a tick', async (event) => {
     // Prepare
     const { roster, deps } = rig();
 
     // Act
-    const outcome = runEvaluatorTick({ time: at(0), discover: true }, T0, { config, deps, roster }, newEvaluatorCache());
+    const outcome = runEvaluatorTick(event, T0, { config, deps, roster }, newEvaluatorCache());
 
     // Assess
     await expect(outcome).rejects.toThrow(InvalidScheduleEventError);
