@@ -230,7 +230,8 @@ export function shardedEvaluator(shards: number, maxConcurrentShards: number): E
 export async function buildFanoutWorld(
   options: Pick<FanoutOptions, 'tenants' | 'shards' | 'maxConcurrentShards' | 'latency' | 'maxTps' | 'maxDps' | 'profiles' | 'seed' | 'burningTenants' | 'minutes'>,
 ): Promise<FanoutWorld> {
-  const config = benchConfig(shardedEvaluator(options.shards, options.maxConcurrentShards));
+  // The evaluator paces its calls to the account quota the run simulates, as a user sets getMetricDataTps to theirs.
+  const config = benchConfig({ ...shardedEvaluator(options.shards, options.maxConcurrentShards), getMetricDataTps: options.maxTps });
   const { slo, runtime } = config;
   const tenants = tenantIds(options.tenants);
   const burning = new Set(options.burningTenants ?? []);
@@ -318,7 +319,7 @@ export async function runFanout(options: FanoutOptions, prebuilt?: FanoutWorld):
           metrics: new CloudWatchMetricSource(cw.client(), {
             maxConcurrentRequests: config.runtime.evaluator.maxConcurrentRequests,
             logger: log,
-            ...pacing(config.runtime.evaluator.datapointsPerSecond),
+            ...pacing(config.runtime.evaluator),
           }),
           store,
           workflow,

@@ -139,7 +139,8 @@ export interface World {
 }
 
 async function buildWorld(options: HarnessOptions): Promise<World> {
-  const config = benchConfig();
+  // The evaluator paces its calls to the account quota the run simulates, as a user sets getMetricDataTps to theirs.
+  const config = benchConfig({ getMetricDataTps: options.maxTps });
   const { slo, runtime } = config;
   const tenants = tenantIds(options.tenants);
   const profiles = trafficProfiles(options.profiles, options.seed, 1 - slo.objectivePercent / 100);
@@ -179,7 +180,7 @@ function burnwatchRunner(world: World, emf: EmfTally): TickRunner {
     metrics: new CloudWatchMetricSource(cw.client(), {
       maxConcurrentRequests: config.runtime.evaluator.maxConcurrentRequests,
       logger: log,
-      ...pacing(config.runtime.evaluator.datapointsPerSecond),
+      ...pacing(config.runtime.evaluator),
     }),
     store,
     workflow: noIncidents,

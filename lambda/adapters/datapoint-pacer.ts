@@ -1,8 +1,9 @@
 /**
- * Paces GetMetricData calls to a datapoints-per-second rate, so that a burst of reads (a cold container warming its
- * caches: millions of datapoints) waits its turn instead of being throttled by CloudWatch, retried and, after the
- * last attempt, failing its tenants. One token bucket per quota class (StartTime within 3 hours, or older), refilled
- * continuously with one second of burst, as CloudWatch's own quotas are described.
+ * Paces GetMetricData calls to a datapoints-per-second rate (and, when given, a calls-per-second rate), so that a
+ * burst of reads (a cold container warming its caches: millions of datapoints; 40 shards calling at once) waits its
+ * turn instead of being throttled by CloudWatch, retried and, after the last attempt, failing its tenants. One token
+ * bucket per datapoint quota class (StartTime within 3 hours, or older) and one for calls, each refilled continuously
+ * with one second of burst, as CloudWatch's own quotas are described.
  */
 import { RECENT_START_MS, type DatapointRates } from '../domain/query-plan';
 import { sleepMs } from './retry';
@@ -12,13 +13,16 @@ export class DatapointRateError extends Error {
   constructor(
     readonly field: string,
     readonly given: unknown,
+    unit: 'datapoints' | 'calls' = 'datapoints',
   ) {
-    super(`${field} must be a number of datapoints per second greater than 0; got ${String(given)}`);
+    super(`${field} must be a number of ${unit} per second greater than 0; got ${String(given)}`);
     this.name = 'DatapointRateError';
   }
 }
 
 export interface DatapointPacerOptions {
+  /** GetMetricData calls per second; every `take` is one call. @default - calls are not paced */
+  readonly callsPerSecond?: number;
   /** Epoch ms. @default Date.now */
   readonly clock?: () => number;
   /** @default a setTimeout-based sleep */
@@ -33,6 +37,7 @@ interface Bucket {
 
 export class DatapointPacer {
   private readonly buckets: Readonly<Record<keyof DatapointRates, Bucket>>;
+  private readonly calls: Bucket | null;
   private readonly clock: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   /** Milliseconds spent waiting for datapoints, over every call (for logs and the benchmark). */
@@ -44,11 +49,15 @@ export class DatapointPacer {
     }
     this.clock = options.clock ?? Date.now;
     this.sleep = options.sleep ?? sleepMs;
+    const calls = options.callsPerSecond;
+    if (calls !== undefined && !(calls > 0 && Number.isFinite(calls))) throw new DatapointRateError('callsPerSecond', calls, 'calls');
     const now = this.clock();
     this.buckets = {
       recent: { rate: rates.recent, tokens: rates.recent, refilledAt: now },
       older: { rate: rates.older, tokens: rates.older, refilledAt: now },
     };
+    // At least one call of burst, so a rate below 1 a second still lets a call through once it has refilled.
+    this.calls = calls === undefined ? null : { rate: calls, tokens: Math.max(1, calls), refilledAt: now };
   }
 
   /** The quota class of a call over [from, to). */
@@ -62,13 +71,26 @@ export class DatapointPacer {
    */
   async take(from: number, to: number, datapoints: number): Promise<void> {
     for (;;) {
-      const missing = this.tryTake(from, to, datapoints);
-      if (missing === 0) return;
-      const bucket = this.buckets[DatapointPacer.kindOf(from, to)];
-      const waitMs = Math.max(1, Math.ceil((missing / bucket.rate) * 1000));
+      const calls = this.calls;
+      const callMissing = calls === null ? 0 : this.missing(calls, 1, Math.max(1, calls.rate));
+      const missing = callMissing > 0 ? 0 : this.tryTake(from, to, datapoints);
+      if (callMissing === 0 && missing === 0) {
+        if (calls !== null) calls.tokens -= 1;
+        return;
+      }
+      const bucket = callMissing > 0 ? (calls as Bucket) : this.buckets[DatapointPacer.kindOf(from, to)];
+      const waitMs = Math.max(1, Math.ceil(((callMissing > 0 ? callMissing : missing) / bucket.rate) * 1000));
       this.waitedMs += waitMs;
       await this.sleep(waitMs);
     }
+  }
+
+  /** Refills `bucket` to now; how many of `need` tokens it lacks (0: they are there, not taken). */
+  private missing(bucket: Bucket, need: number, capacity: number): number {
+    const now = this.clock();
+    bucket.tokens = Math.min(capacity, bucket.tokens + ((now - bucket.refilledAt) / 1000) * bucket.rate);
+    bucket.refilledAt = now;
+    return bucket.tokens < need ? need - bucket.tokens : 0;
   }
 
   /**
@@ -78,16 +100,21 @@ export class DatapointPacer {
   tryTake(from: number, to: number, datapoints: number): number {
     const bucket = this.buckets[DatapointPacer.kindOf(from, to)];
     const need = Math.min(datapoints, bucket.rate);
-    const now = this.clock();
-    bucket.tokens = Math.min(bucket.rate, bucket.tokens + ((now - bucket.refilledAt) / 1000) * bucket.rate);
-    bucket.refilledAt = now;
-    if (bucket.tokens < need) return need - bucket.tokens;
-    bucket.tokens -= need;
-    return 0;
+    const missing = this.missing(bucket, need, bucket.rate);
+    if (missing === 0) bucket.tokens -= need;
+    return missing;
   }
 }
 
-/** The `pacer` option of a CloudWatchMetricSource for the evaluator's rates (EvaluatorSettings.datapointsPerSecond), if any. */
-export function pacing(rates: DatapointRates | undefined): { readonly pacer?: DatapointPacer } {
-  return rates === undefined ? {} : { pacer: new DatapointPacer(rates) };
+/**
+ * The `pacer` option of a CloudWatchMetricSource for the evaluator's rates (EvaluatorSettings.datapointsPerSecond and
+ * getMetricDataCallsPerSecond), if it has any.
+ */
+export function pacing(settings: {
+  readonly datapointsPerSecond?: DatapointRates;
+  readonly getMetricDataCallsPerSecond?: number;
+}): { readonly pacer?: DatapointPacer } {
+  const { datapointsPerSecond: rates, getMetricDataCallsPerSecond: callsPerSecond } = settings;
+  if (rates === undefined) return {};
+  return { pacer: new DatapointPacer(rates, callsPerSecond === undefined ? {} : { callsPerSecond }) };
 }

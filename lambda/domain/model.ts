@@ -179,6 +179,8 @@ export interface EvaluatorSettings {
    * The stack sets it; absent, reads are not paced (the demo, most tests).
    */
   readonly datapointsPerSecond?: DatapointRates;
+  /** The GetMetricData calls per second this invocation paces its reads to, its share of the account's quota. */
+  readonly getMetricDataCallsPerSecond?: number;
 }
 
 export interface RuntimeConfig {

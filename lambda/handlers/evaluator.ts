@@ -349,7 +349,7 @@ function wire(): LambdaWiring {
       metrics: new CloudWatchMetricSource(cloudwatch, {
         maxConcurrentRequests: config.evaluator.maxConcurrentRequests,
         // Module scope, so the bucket carries over from one warm invocation to the next as the quota does.
-        ...pacing(config.evaluator.datapointsPerSecond),
+        ...pacing(config.evaluator),
       }),
       store: new DynamoStateStore(doc, tableName),
       workflow: new SfnWorkflowStarter(new SFNClient({}), workflowArn),

@@ -46,6 +46,7 @@ export const EVALUATOR_DEFAULTS: Readonly<Required<EvaluatorProps>> = {
   // About 16 s of 80 % of the GetMetricData quota (396,000 datapoints/s): 2,190 cold tenants of 2,280 datapoints per tick.
   warmupDatapointsPerTick: 5_000_000,
   getMetricDataQuotaShare: 0.8,
+  getMetricDataTps: 50,
 };
 
 /**

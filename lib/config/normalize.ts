@@ -188,12 +188,17 @@ function withEvaluatorDefaults(evaluator: EvaluatorProps | undefined): Required<
   return merged;
 }
 
+/** Evaluator invocations that run at once: one, or the shards the Map runs together. */
+function concurrentInvocations(evaluator: Required<EvaluatorProps>): number {
+  return evaluator.shards > 1 ? Math.min(evaluator.shards, evaluator.maxConcurrentShards) : 1;
+}
+
 /**
  * One invocation's part of the account's GetMetricData datapoint quotas: the configured share, split evenly over the
  * invocations that run at once (the Map runs at most maxConcurrentShards shards together).
  */
 function datapointShare(evaluator: Required<EvaluatorProps>): DatapointRates {
-  const concurrent = evaluator.shards > 1 ? Math.min(evaluator.shards, evaluator.maxConcurrentShards) : 1;
+  const concurrent = concurrentInvocations(evaluator);
   const part = (rate: number): number => Math.max(1, Math.floor((rate * evaluator.getMetricDataQuotaShare) / concurrent));
   return { recent: part(GET_METRIC_DATA_DATAPOINT_QUOTA.recent), older: part(GET_METRIC_DATA_DATAPOINT_QUOTA.older) };
 }
@@ -214,6 +219,7 @@ export function normalizeBurnwatchProps(props: BurnwatchProps, source?: string):
     // same account-wide GetMetricData quota, so each invocation gets an equal share (validation keeps it >= 10).
     warmupDatapointsPerTick: Math.floor(evaluator.warmupDatapointsPerTick / evaluator.shards),
     datapointsPerSecond: datapointShare(evaluator),
+    getMetricDataCallsPerSecond: (evaluator.getMetricDataTps * evaluator.getMetricDataQuotaShare) / concurrentInvocations(evaluator),
   };
   return {
     runtime: { schemaVersion: 1, slos: props.slos.map(normalizeSlo), evaluator: settings },

@@ -443,4 +443,12 @@ export interface EvaluatorProps {
    * @default 0.8
    */
   readonly getMetricDataQuotaShare?: number;
+  /**
+   * The account's GetMetricData requests-per-second quota (1 to 10,000; see the Service Quotas console: older AWS
+   * documentation gives 50, the current quotas table 500). The evaluator paces its calls to
+   * `getMetricDataQuotaShare` of it, split as the datapoint quotas are, so 40 shards calling at once are not
+   * throttled until their tenants fail.
+   * @default 50
+   */
+  readonly getMetricDataTps?: number;
 }

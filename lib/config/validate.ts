@@ -77,6 +77,7 @@ export const EVALUATOR_RULES: Readonly<Record<keyof EvaluatorProps, NumberRule>>
   // evaluator warms one tenant per tick even when its share is smaller than one tenant's history.
   warmupDatapointsPerTick: { integer: true, min: 10_000, max: 1_000_000_000 },
   getMetricDataQuotaShare: { min: 0, minExclusive: true, max: 1 },
+  getMetricDataTps: { integer: true, min: 1, max: 10_000 },
 };
 
 /** An Express execution runs at most 5 minutes: every shard of a tick must finish within it. */

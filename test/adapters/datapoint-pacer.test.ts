@@ -12,10 +12,11 @@ import { apiSlo } from '../support/slo-fixture';
 const T0 = Date.UTC(2026, 10, 25, 12);
 
 /** A pacer on a fake clock; `sleeps` records every wait. */
-function fakePacer(rates: { recent: number; older: number }) {
+function fakePacer(rates: { recent: number; older: number }, callsPerSecond?: number) {
   const time = { now: T0 };
   const sleeps: number[] = [];
   const pacer = new DatapointPacer(rates, {
+    ...(callsPerSecond === undefined ? {} : { callsPerSecond }),
     clock: () => time.now,
     sleep: async (ms) => {
       sleeps.push(ms);
@@ -46,6 +47,23 @@ describe('DatapointPacer', () => {
     expect(pacer.waitedMs).toBe((waits as number[]).reduce((sum, ms) => sum + ms, 0));
   });
 
+  it.each([
+    // calls a second, calls made at once, waits expected (ms): each call one token, one second of burst
+    [2, 3, [500]],
+    [4, 4, []],
+    [4, 6, [250, 250]],
+    [0.5, 2, [2_000]],
+  ])('with %p calls a second, %p calls at once wait %p', async (callsPerSecond, calls, waits) => {
+    // Prepare: datapoints far below their rate, so only calls are paced
+    const { pacer, sleeps } = fakePacer({ recent: 1_000_000, older: 1_000_000 }, callsPerSecond);
+
+    // Act
+    for (let call = 0; call < calls; call += 1) await pacer.take(T0 - HOUR_MS, T0, 10);
+
+    // Assess
+    expect(sleeps).toEqual(waits);
+  });
+
   it('refills while no call is made', async () => {
     // Prepare: the recent bucket spent, then half a second passes
     const { pacer, time, sleeps } = fakePacer({ recent: 1_000, older: 2_000 });
@@ -68,6 +86,11 @@ describe('DatapointPacer', () => {
     expect(() => new DatapointPacer(rates)).toThrow(DatapointRateError);
     expect(() => new DatapointPacer(rates)).toThrow(message);
   });
+});
+
+it('refuses a calls-per-second rate of 0, naming it', () => {
+  // Act / Assess
+  expect(() => new DatapointPacer({ recent: 1, older: 1 }, { callsPerSecond: 0 })).toThrow('callsPerSecond must be a number of calls per second greater than 0; got 0');
 });
 
 describe('CloudWatchMetricSource with a pacer', () => {

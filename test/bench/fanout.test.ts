@@ -14,7 +14,7 @@ const SMALL: FanoutOptions = {
   shards: 4,
   maxConcurrentShards: 2,
   latency: { minMs: 0, maxMs: 0 },
-  maxTps: 100_000,
+  maxTps: 10_000,
   maxDps: null,
   profiles: 4,
   seed: 1,

@@ -32,6 +32,8 @@ describe('normalizeBurnwatchProps', () => {
       warmupDatapointsPerTick: 5_000_000,
       // 80 % of the account's GetMetricData quotas (180,000 and 396,000 datapoints/s), all to the one invocation
       datapointsPerSecond: { recent: 144_000, older: 316_800 },
+      // 80 % of the 50 GetMetricData requests a second
+      getMetricDataCallsPerSecond: 40,
     });
     expect(evaluatorFunction).toEqual({ scheduleMinutes: 1, timeoutSeconds: 55, reservedConcurrency: 1, memorySize: 1024 });
   });
@@ -191,6 +193,23 @@ describe('normalizeBurnwatchProps', () => {
 
     // Assess
     expect(runtime.evaluator.datapointsPerSecond).toEqual(rates);
+  });
+
+  // The same share of the account's GetMetricData requests per second, split the same way.
+  it.each([
+    { case: 'one invocation paces to 80 % of 50 calls a second', evaluator: {}, callsPerSecond: 40 },
+    { case: 'an account quota of 500 gives 400', evaluator: { getMetricDataTps: 500 }, callsPerSecond: 400 },
+    {
+      case: '40 shards run 10 at a time get a tenth of 80 % of 50 each',
+      evaluator: { shards: 40, maxConcurrentShards: 10, reservedConcurrency: 11, timeoutSeconds: 12 },
+      callsPerSecond: 4,
+    },
+  ])('$case', ({ evaluator, callsPerSecond }) => {
+    // Act
+    const { runtime } = normalizeBurnwatchProps(validProps({ evaluator }));
+
+    // Assess
+    expect(runtime.evaluator.getMetricDataCallsPerSecond).toBeCloseTo(callsPerSecond, 9);
   });
 
   // A sharded tick first waits up to discoveryTimeoutSeconds (10) for the discovery: 10 + 45 fits a 1-minute tick, 10 + 55 would not.

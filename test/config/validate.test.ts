@@ -322,6 +322,8 @@ describe('validateBurnwatchProps', () => {
     { field: 'groupingTenantShare', value: 0, allowed: 'must be a number > 0 and <= 1' },
     { field: 'getMetricDataQuotaShare', value: 0, allowed: 'must be a number > 0 and <= 1' },
     { field: 'getMetricDataQuotaShare', value: 1.2, allowed: 'must be a number > 0 and <= 1' },
+    { field: 'getMetricDataTps', value: 0, allowed: 'must be an integer from 1 to 10000' },
+    { field: 'getMetricDataTps', value: 50.5, allowed: 'must be an integer from 1 to 10000' },
     { field: 'timeoutSeconds', value: 901, allowed: 'must be an integer from 1 to 900' },
     { field: 'timeoutSeconds', value: 0, allowed: 'must be an integer from 1 to 900' },
     { field: 'reservedConcurrency', value: 0, allowed: 'must be an integer from 1 to 1000' },
