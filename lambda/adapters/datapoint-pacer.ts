@@ -67,7 +67,8 @@ export class DatapointPacer {
 
   /**
    * Resolves once `datapoints` of the call's class are available, and takes them. A call larger than one second of
-   * the rate waits for a full bucket and takes all of it (it cannot wait for more than the bucket holds).
+   * the rate waits for a full bucket (it cannot wait for more than the bucket holds) and still takes all it costs:
+   * the bucket goes into debt, which later calls wait out, so the long-run rate holds for calls of any size.
    */
   async take(from: number, to: number, datapoints: number): Promise<void> {
     for (;;) {
@@ -94,14 +95,14 @@ export class DatapointPacer {
   }
 
   /**
-   * Takes the call's datapoints (at most one second of rate) when they are available now and returns 0; otherwise
-   * takes nothing and returns how many are missing. What a quota that refuses rather than waits does.
+   * Takes the call's datapoints when they (or, for a call larger than one second of rate, a full bucket) are
+   * available now and returns 0; otherwise takes nothing and returns how many are missing. What a quota that
+   * refuses rather than waits does.
    */
   tryTake(from: number, to: number, datapoints: number): number {
     const bucket = this.buckets[DatapointPacer.kindOf(from, to)];
-    const need = Math.min(datapoints, bucket.rate);
-    const missing = this.missing(bucket, need, bucket.rate);
-    if (missing === 0) bucket.tokens -= need;
+    const missing = this.missing(bucket, Math.min(datapoints, bucket.rate), bucket.rate);
+    if (missing === 0) bucket.tokens -= datapoints;
     return missing;
   }
 }

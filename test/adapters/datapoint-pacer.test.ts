@@ -34,6 +34,8 @@ describe('DatapointPacer', () => {
     ['the older class has its own bucket', [[HOUR_MS, 1_000], [4 * HOUR_MS, 2_000]], []],
     ['an older call after the older bucket is spent waits for its refill', [[4 * HOUR_MS, 2_000], [4 * HOUR_MS, 500]], [250]],
     ['a call larger than one second of rate waits for a full bucket only', [[HOUR_MS, 1_000], [HOUR_MS, 5_000]], [1_000]],
+    // after a call of 5,000 on a full bucket of 1,000, the bucket owes 4,000: the next call of 100 waits 4.1 s
+    ['a call larger than one second of rate leaves a debt the next call waits out', [[HOUR_MS, 5_000], [HOUR_MS, 100]], [4_100]],
     ['exactly 3 hours back still counts as recent', [[3 * HOUR_MS, 1_000], [3 * HOUR_MS, 100]], [100]],
   ])('%s', async (_name, calls, waits) => {
     // Prepare
