@@ -105,9 +105,8 @@ export class CloudWatchMetricSource implements MetricSource {
   }
 
   async fetchCounts(request: CountsRequest): Promise<CountsResult> {
-    const plan = planCountQueries(request.slo, request.tenants, request);
     const stats: FetchStats = { calls: 0, metricsRequested: 0, datapoints: 0, throttledRetries: 0 };
-    const outcomes = await mapWithConcurrency(plan.batches, this.maxConcurrentRequests, (batch) =>
+    const outcomes = await mapWithConcurrency(this.batchesOf(request), this.maxConcurrentRequests, (batch) =>
       this.runBatch(batch, request, stats),
     );
     const series = new Map<string, CountSeries>();
@@ -117,6 +116,24 @@ export class CloudWatchMetricSource implements MetricSource {
       outcome.failures.forEach((reason, tenant) => failures.set(tenant, reason));
     }
     return { series, failures, stats };
+  }
+
+  /**
+   * The request's calls. With a pacer, a call holds at most one second of its rate: every shard may send a call as
+   * soon as its bucket is full, so calls of the API's 100,800 datapoints from 10 shards with a tenth of the quota
+   * each would together burst past the account's quota, however well each shard is paced.
+   */
+  private batchesOf(request: CountsRequest): readonly QueryBatch[] {
+    const { tenants } = request;
+    const rate = this.pacer?.rateOf(request.from, request.to);
+    const points = Math.ceil((request.to - request.from) / (request.periodSeconds * 1000));
+    const perCall = rate === undefined ? tenants.length : Math.max(1, Math.floor(rate / (2 * points)));
+    if (perCall >= tenants.length) return planCountQueries(request.slo, tenants, request).batches;
+    const batches: QueryBatch[] = [];
+    for (let first = 0; first < tenants.length; first += perCall) {
+      batches.push(...planCountQueries(request.slo, tenants.slice(first, first + perCall), request).batches);
+    }
+    return batches;
   }
 
   async listTenants(slo: SloDefinition): Promise<string[]> {

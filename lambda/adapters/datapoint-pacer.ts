@@ -60,6 +60,11 @@ export class DatapointPacer {
     this.calls = calls === undefined ? null : { rate: calls, tokens: Math.max(1, calls), refilledAt: now };
   }
 
+  /** Datapoints per second this pacer allows a call over [from, to). */
+  rateOf(from: number, to: number): number {
+    return this.buckets[DatapointPacer.kindOf(from, to)].rate;
+  }
+
   /** The quota class of a call over [from, to). */
   static kindOf(from: number, to: number): keyof DatapointRates {
     return to - from <= RECENT_START_MS ? 'recent' : 'older';

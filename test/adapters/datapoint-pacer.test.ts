@@ -118,4 +118,31 @@ describe('CloudWatchMetricSource with a pacer', () => {
     expect(sentAt).toEqual([T0, T0, T0 + 80]);
     expect(sleeps).toEqual([80]);
   });
+
+  it.each([
+    // recent rate, tenants, tenants per call: an hour of minutes is 2 x 60 = 120 datapoints a tenant
+    [1_000, 20, [8, 8, 4]],
+    [120, 3, [1, 1, 1]],
+    [10, 2, [1, 1]],
+    [396_000, 20, [20]],
+  ])('with %p recent datapoints a second, splits %p tenants into calls of %p', async (rate, count, perCall) => {
+    // Prepare
+    const { pacer } = fakePacer({ recent: rate, older: 396_000 });
+    const tenantsPerCall: number[] = [];
+    cloudwatch.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput): GetMetricDataCommandOutput => {
+      const returned = (input.MetricDataQueries ?? []).filter((query) => query.ReturnData !== false);
+      tenantsPerCall.push(returned.length / 2);
+      return { MetricDataResults: returned.map((query) => ({ Id: query.Id, Timestamps: [], Values: [], StatusCode: 'Complete' })), $metadata: {} };
+    });
+    const source = new CloudWatchMetricSource(new CloudWatchClient({}), { pacer, maxConcurrentRequests: 1, sleep: async () => undefined, logger: { info: () => undefined, warn: () => undefined, error: () => undefined } });
+    const tenants = Array.from({ length: count }, (_, index) => `tenant-${index}`);
+
+    // Act
+    const result = await source.fetchCounts({ slo: apiSlo(), tenants, from: T0 - 60 * MINUTE_MS, to: T0, periodSeconds: 60 });
+
+    // Assess: every tenant read, none failed
+    expect(tenantsPerCall).toEqual(perCall);
+    expect([...result.series.keys()].sort()).toEqual([...tenants].sort());
+    expect(result.failures.size).toBe(0);
+  });
 });
