@@ -188,6 +188,15 @@ export class BenchCloudWatch extends LocalCloudWatch {
     this.datapointBuckets = options.maxDatapointsPerSecond === undefined ? null : new DatapointBuckets(options.maxDatapointsPerSecond);
   }
 
+  /** Datapoints returned by calls whose StartTime is within 3 hours of their EndTime (the `recent` quota's). */
+  recentDatapointsReturned = 0;
+
+  private countRecent(input: GetMetricDataCommandInput, points: number): void {
+    const start = input.StartTime instanceof Date ? input.StartTime.getTime() : Number.NaN;
+    const end = input.EndTime instanceof Date ? input.EndTime.getTime() : Number.NaN;
+    if (end > start && DatapointPacer.kindOf(start, end) === 'recent') this.recentDatapointsReturned += points;
+  }
+
   /** Calls throttled by the datapoints-per-second quota (also counted in `counters.throttled`). */
   get datapointThrottled(): number {
     return this.datapointBuckets?.throttled ?? 0;
@@ -214,7 +223,9 @@ export class BenchCloudWatch extends LocalCloudWatch {
     if (plan === null) {
       const rewritten = { ...input, MetricDataQueries: input.MetricDataQueries?.map((query) => this.toProfile(query)) };
       this.serviceCpuMicros += cpuMicrosSince(planStart);
-      return this.measured(() => super.getMetricData(rewritten));
+      const plain = await this.measured(() => super.getMetricData(rewritten));
+      this.countRecent(input, (plain.MetricDataResults ?? []).reduce((sum, result) => sum + (result.Values?.length ?? 0), 0));
+      return plain;
     }
     this.serviceCpuMicros += cpuMicrosSince(planStart);
     const output = await this.measured(() => super.getMetricData({ ...input, MetricDataQueries: plan.request }));
@@ -250,6 +261,7 @@ export class BenchCloudWatch extends LocalCloudWatch {
     const points = results.reduce((sum, result) => sum + (result.Values?.length ?? 0), 0);
     this.counters.metricsRequested += plan.originalMetricStats - metricStatsSent;
     this.counters.datapointsReturned += points - canonicalPoints;
+    this.countRecent(input, points);
     return { ...output, MetricDataResults: results };
   }
 

@@ -135,6 +135,8 @@ export interface FanoutTick {
   readonly listMetricsCalls: number;
   readonly metricsRequested: number;
   readonly datapoints: number;
+  /** Of `datapoints`, those of calls whose StartTime is within 3 hours (the 180,000/s quota's). */
+  readonly recentDatapoints: number;
   readonly tenantsEvaluated: number;
   /** Tenants every shard together left waiting for their warm-up (a cold shard fills its caches over several ticks). */
   readonly tenantsWarming: number;
@@ -410,6 +412,7 @@ export async function runFanout(options: FanoutOptions, prebuilt?: FanoutWorld):
     maxInFlight = 0;
     const starts = workflow.started.length;
     const counters = { ...cw.counters };
+    const recentBefore = cw.recentDatapointsReturned;
     const serviceMicros = cw.serviceCpuMicros;
     const cpuStart = process.cpuUsage();
     const wallStart = performance.now();
@@ -456,6 +459,7 @@ export async function runFanout(options: FanoutOptions, prebuilt?: FanoutWorld):
       listMetricsCalls: cw.counters.listMetricsCalls - counters.listMetricsCalls,
       metricsRequested: cw.counters.metricsRequested - counters.metricsRequested,
       datapoints: cw.counters.datapointsReturned - counters.datapointsReturned,
+      recentDatapoints: cw.recentDatapointsReturned - recentBefore,
       tenantsEvaluated: evaluatedTimes.reduce((sum, times) => sum + times, 0),
       tenantsWarming: shardRuns.reduce((sum, run) => sum + run.warming, 0),
       distinctTenantsEvaluated: evaluatedCount.size,
@@ -505,6 +509,7 @@ export function capacityOf(run: FanoutRun, tick: FanoutTick, quotas: AccountQuot
       tenants: run.tenants,
       getMetricDataCalls: tick.getMetricDataCalls,
       datapoints: tick.datapoints,
+      recentDatapoints: tick.recentDatapoints,
       discovered: tick.listMetricsCalls > 0,
       listMetricsLatencyMs: (run.latency.minMs + run.latency.maxMs) / 2,
       slowestShardMs: slowest?.wallMs ?? 0,

@@ -21,8 +21,10 @@ export const QUOTAS_CHECKED_ON = '2026-11-25';
 
 export interface AccountQuotas {
   readonly getMetricDataTps: number;
-  /** Datapoints returned per second for requests whose StartTime is more than 3 hours back (every evaluator query). */
+  /** Datapoints returned per second for requests whose StartTime is more than 3 hours back. */
   readonly getMetricDataDatapointsPerSecond: number;
+  /** Datapoints returned per second for requests whose StartTime is within 3 hours (a warm tick's newest minutes). */
+  readonly getMetricDataRecentDatapointsPerSecond: number;
   readonly listMetricsTps: number;
   /** Metrics one ListMetrics page returns. */
   readonly listMetricsPageSize: number;
@@ -35,6 +37,7 @@ export interface AccountQuotas {
 export const DEFAULT_QUOTAS: AccountQuotas = {
   getMetricDataTps: 500,
   getMetricDataDatapointsPerSecond: GET_METRIC_DATA_DATAPOINT_QUOTA.older,
+  getMetricDataRecentDatapointsPerSecond: GET_METRIC_DATA_DATAPOINT_QUOTA.recent,
   listMetricsTps: 25,
   listMetricsPageSize: 500,
   lambdaConcurrentExecutions: 1_000,
@@ -47,6 +50,8 @@ export interface TickDemand {
   readonly tenants: number;
   readonly getMetricDataCalls: number;
   readonly datapoints: number;
+  /** Of `datapoints`, those of calls whose StartTime is within 3 hours. @default 0 (all counted against the older quota) */
+  readonly recentDatapoints?: number;
   /** Whether the tick discovered tenants (ListMetrics), as the first tick and one tick in 15 do by default. */
   readonly discovered: boolean;
   /** Simulated latency of one ListMetrics page, ms: the discovery pages through every tenant one page after another. */
@@ -83,9 +88,14 @@ export function tenantCapacity(demand: TickDemand, quotas: AccountQuotas = DEFAU
   if (demand.getMetricDataCalls > 0) {
     bounds['GetMetricData TPS'] = quotas.getMetricDataTps * periodSeconds * (demand.tenants / demand.getMetricDataCalls);
   }
-  if (demand.datapoints > 0) {
-    bounds['GetMetricData datapoints/s'] = (quotas.getMetricDataDatapointsPerSecond * periodSeconds) / (demand.datapoints / demand.tenants);
-  }
+  // Each datapoint quota bounds the tenants by its own share of the demand; the tighter one binds.
+  const recent = Math.min(demand.recentDatapoints ?? 0, demand.datapoints);
+  const older = demand.datapoints - recent;
+  const datapointBounds = [
+    ...(recent > 0 ? [(quotas.getMetricDataRecentDatapointsPerSecond * periodSeconds) / (recent / demand.tenants)] : []),
+    ...(older > 0 ? [(quotas.getMetricDataDatapointsPerSecond * periodSeconds) / (older / demand.tenants)] : []),
+  ];
+  if (datapointBounds.length > 0) bounds['GetMetricData datapoints/s'] = Math.min(...datapointBounds);
   if (demand.discovered) {
     bounds['ListMetrics TPS'] = quotas.listMetricsTps * periodSeconds * quotas.listMetricsPageSize;
     if (demand.listMetricsLatencyMs > 0) bounds['ListMetrics paging'] = ((periodSeconds * 1000) / demand.listMetricsLatencyMs) * quotas.listMetricsPageSize;

@@ -190,6 +190,20 @@ describe('tenantCapacity', () => {
     expect(capacity).toMatchObject({ largest: 29_700, bindingBound: 'GetMetricData datapoints/s' });
   });
 
+  it.each([
+    // recent of 10,000 datapoints for 1,000 tenants: 180,000 x 60 / (recent / 1,000) against 396,000 x 60 / (older / 1,000)
+    [0, 2_376_000],
+    [10_000, 1_080_000],
+    [4_000, Math.min(2_700_000, 3_960_000)],
+    [8_000, Math.min(1_350_000, 11_880_000)],
+  ])('bounds the tenants by each datapoint quota with %p recent datapoints: %p', (recentDatapoints, bound) => {
+    // Act
+    const capacity = tenantCapacity({ tenants: 1_000, getMetricDataCalls: 10, datapoints: 10_000, recentDatapoints, discovered: false, listMetricsLatencyMs: 200, slowestShardMs: 0, slowestShardTenants: 0 });
+
+    // Assess
+    expect(capacity.bounds['GetMetricData datapoints/s']).toBe(bound);
+  });
+
   it('leaves out the ListMetrics bounds on a tick without discovery', () => {
     // Act
     const capacity = tenantCapacity({ tenants: 1_000, getMetricDataCalls: 10, datapoints: 10_000, discovered: false, listMetricsLatencyMs: 200, slowestShardMs: 6_000, slowestShardTenants: 100 });
