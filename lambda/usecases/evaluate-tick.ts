@@ -132,7 +132,11 @@ export interface TickOptions {
   readonly remainingMs?: () => number;
   /** No new SLO evaluation starts with less than this much time left. @default 5000 */
   readonly reserveMs?: number;
-  /** Per-tenant metrics published for at most this many tenants per SLO (worst burn first), to bound metric cost. */
+  /**
+   * Per-tenant metrics published for at most this many tenants per SLO and tick (worst burn first), to bound metric
+   * cost; a shard publishes its part, ceil(limit / shard count), so a sharded tick publishes about as many as one
+   * invocation (each shard's worst, so the worst tenant of all is always among them). @default 100
+   */
   readonly tenantMetricsLimit?: number;
   /**
    * Evaluate only this shard's tenants (a stable hash of the tenant id modulo `count` equals `index`), when a
@@ -539,7 +543,8 @@ async function evaluateSlo(
     }
   }
 
-  deps.emitMetrics?.(sloMetrics(slo, evaluations, levels, failures.length, selection.waiting.length, end, options.tenantMetricsLimit ?? 100));
+  const tenantMetricsLimit = Math.ceil((options.tenantMetricsLimit ?? 100) / (options.shard?.count ?? 1));
+  deps.emitMetrics?.(sloMetrics(slo, evaluations, levels, failures.length, selection.waiting.length, end, tenantMetricsLimit));
   return {
     slo: slo.name,
     tenants: listed.length,
