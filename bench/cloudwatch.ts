@@ -73,6 +73,14 @@ export interface BenchCloudWatchOptions {
 export type DatapointQuota = DatapointRates;
 export const DEFAULT_DATAPOINT_QUOTA: DatapointQuota = GET_METRIC_DATA_DATAPOINT_QUOTA;
 
+/** A call's StartTime and EndTime in epoch ms (NaN where absent: such a call is the store's to refuse). */
+function callSpan(input: GetMetricDataCommandInput): { readonly start: number; readonly end: number } {
+  return {
+    start: input.StartTime instanceof Date ? input.StartTime.getTime() : Number.NaN,
+    end: input.EndTime instanceof Date ? input.EndTime.getTime() : Number.NaN,
+  };
+}
+
 /**
  * The quota as a service enforces it: a call is charged the datapoints it can return (every returned query's periods
  * in its range, what FILL(m, 0) returns) before it is answered, and is throttled as a whole when they are not there,
@@ -91,8 +99,7 @@ class DatapointBuckets {
   }
 
   admit(input: GetMetricDataCommandInput): void {
-    const start = input.StartTime instanceof Date ? input.StartTime.getTime() : Number.NaN;
-    const end = input.EndTime instanceof Date ? input.EndTime.getTime() : Number.NaN;
+    const { start, end } = callSpan(input);
     if (!(end > start)) return; // the store refuses it with its own error
     const returned = (input.MetricDataQueries ?? []).filter((query) => query.ReturnData !== false);
     const cost = returned.reduce((sum, query) => sum + Math.ceil((end - start) / ((query.MetricStat?.Period ?? query.Period ?? 60) * 1000)), 0);
@@ -192,8 +199,7 @@ export class BenchCloudWatch extends LocalCloudWatch {
   recentDatapointsReturned = 0;
 
   private countRecent(input: GetMetricDataCommandInput, points: number): void {
-    const start = input.StartTime instanceof Date ? input.StartTime.getTime() : Number.NaN;
-    const end = input.EndTime instanceof Date ? input.EndTime.getTime() : Number.NaN;
+    const { start, end } = callSpan(input);
     if (end > start && DatapointPacer.kindOf(start, end) === 'recent') this.recentDatapointsReturned += points;
   }
 
