@@ -280,18 +280,10 @@ export class CoarseTierCache {
   }
 
   /**
-   * The tenants whose coarse series must be read on the tick at `now`: those without one, those whose series does
-   * not reach `fineFrom` or does not start by `periodFrom` (the aligned budget period start), and those whose
-   * refresh instant has come. A failed read leaves the tenant due, so it is read again on the next tick.
-   */
-  due(tenants: readonly string[], now: number, fineFrom: number, periodFrom: number): string[] {
-    this.retain(tenants);
-    return this.dueAmong(tenants, now, fineFrom, periodFrom);
-  }
-
-  /**
-   * As `due`, over some of the listed tenants (those a warm-up admitted, say) without changing the list: refresh
-   * minutes stay spread over every tenant `retain` was given.
+   * Of `tenants` (some or all of those `retain` was given: a warm-up may admit only some), those whose coarse series
+   * must be read on the tick at `now`: those without one, those whose series does not reach `fineFrom` or does not
+   * start by `periodFrom` (the aligned budget period start), and those whose refresh instant has come. A failed read
+   * leaves the tenant due, so it is read again on the next tick. Refresh minutes stay spread over the whole list.
    */
   dueAmong(tenants: readonly string[], now: number, fineFrom: number, periodFrom: number): string[] {
     const minute = Math.floor(now / MINUTE_MS) * MINUTE_MS;

@@ -206,7 +206,7 @@ describe('CoarseTierCache', () => {
     // Assess
     expect(covering).toThrow(CoarseCoverageError);
     expect(covering).toThrow(new RegExp(`${field} must be`));
-    expect(cache.due(['acme'], H, fineFrom, periodFrom)).toEqual(['acme']);
+    expect(cache.dueAmong(['acme'], H, fineFrom, periodFrom)).toEqual(['acme']);
   });
 
   it('serves a series read up to a cycle ago that starts an hour before the budget period and ends after fineFrom', () => {
@@ -216,6 +216,6 @@ describe('CoarseTierCache', () => {
     const series = cache.covering('acme', fineFrom, periodFrom);
     // Assess
     expect(series.from).toBe(periodFrom - HOUR_MS);
-    expect(cache.due(['acme'], H, fineFrom, periodFrom)).toEqual([]);
+    expect(cache.dueAmong(['acme'], H, fineFrom, periodFrom)).toEqual([]);
   });
 });
